@@ -1,0 +1,100 @@
+r"""The dense layer: :math:`Z^{[l]} = W^{[l]} A^{[l-1]} + b^{[l]}`, :math:`A^{[l]} = g(Z^{[l]})`.
+
+Shapes, with examples as columns: ``W`` is ``(n[l], n[l-1])``, ``b`` is ``(n[l], 1)``,
+``A_prev`` is ``(n[l-1], m)``, ``Z`` and ``A`` are ``(n[l], m)``. (A maxout layer with ``k``
+pieces computes ``k * n[l]`` rows of ``Z`` and keeps the maximum of each group of ``k``.)
+"""
+
+import numpy as np
+
+from nnlib.activations import get_activation
+from nnlib.initializers import get_initializer
+
+#: The initializer a layer gets when none is named: He for the ReLU family, Xavier otherwise.
+DEFAULT_INIT = {"relu": "he", "leaky_relu": "he", "elu": "he", "maxout": "he"}
+
+
+def dense_forward(W, b, A_prev):
+    r""":math:`Z = W A_{prev} + b`, with ``b`` broadcast over the ``m`` columns.
+
+    Raises a ValueError naming both shapes when ``W`` and ``A_prev`` do not fit together.
+    """
+    if A_prev.ndim != 2 or W.shape[1] != A_prev.shape[0]:
+        raise ValueError(
+            f"shape mismatch: W has shape {W.shape}, so A_prev must have {W.shape[1]} rows "
+            f"(one per input feature, examples as columns), but A_prev has shape {A_prev.shape}"
+        )
+    Z = W @ A_prev
+    Z += b
+    return Z
+
+
+def dense_backward(dZ, W, A_prev, need_dA_prev=True):
+    r"""Gradients of the loss from :math:`dZ = \partial J/\partial Z`:
+
+    .. math::
+        dW = dZ\, A_{prev}^\top, \qquad db = \textstyle\sum_{\text{columns}} dZ, \qquad
+        dA_{prev} = W^\top dZ
+
+    (the :math:`1/m` of the mean loss is already inside ``dZ``).
+    """
+    dW = dZ @ A_prev.T
+    db = dZ.sum(axis=1, keepdims=True)
+    dA_prev = W.T @ dZ if need_dA_prev else None
+    return dW, db, dA_prev
+
+
+class Dense:
+    """A fully connected layer of ``n_out`` units fed by ``n_in`` inputs.
+
+    ``forward`` keeps ``A_prev``, ``Z`` and ``A`` (the cache) for ``backward``, which stores
+    ``dW`` and ``db`` on the layer and returns ``dA_prev`` for the layer before.
+    """
+
+    def __init__(
+        self, n_in, n_out, activation="relu", init=None, rng=None, dtype=np.float64, **params
+    ):
+        for name, n in (("n_in", n_in), ("n_out", n_out)):
+            if not (isinstance(n, int | np.integer) and n >= 1):
+                raise ValueError(f"{name} must be a positive integer, got {n!r}")
+        self.activation = get_activation(activation, **params)
+        init = init or DEFAULT_INIT.get(self.activation.name, "xavier_uniform")
+        rows = n_out * self.activation.pieces
+        self.W = np.asarray(get_initializer(init)(rows, n_in, rng=rng, dtype=dtype), dtype=dtype)
+        self.b = np.zeros((rows, 1), dtype=dtype)
+        self.dW = np.zeros_like(self.W)
+        self.db = np.zeros_like(self.b)
+        self.cache = None
+
+    @property
+    def n_in(self):
+        return self.W.shape[1]
+
+    @property
+    def n_out(self):
+        return self.W.shape[0] // self.activation.pieces
+
+    def forward(self, A_prev):
+        Z = dense_forward(self.W, self.b, A_prev)
+        A = self.activation.forward(Z)
+        self.cache = (A_prev, Z, A)
+        return A
+
+    def backward(self, dA, need_dA_prev=True):
+        """From ``dA`` (gradient with respect to this layer's output) to ``dA_prev``."""
+        A_prev, Z, A = self._cache()
+        return self.backward_from_dZ(self.activation.backward(dA, Z, A), need_dA_prev)
+
+    def backward_from_dZ(self, dZ, need_dA_prev=True):
+        """As ``backward``, starting from ``dZ`` (used for the fused output gradients)."""
+        A_prev = self._cache()[0]
+        self.dW, self.db, dA_prev = dense_backward(dZ, self.W, A_prev, need_dA_prev)
+        return dA_prev
+
+    def _cache(self):
+        if self.cache is None:
+            raise ValueError("backward called before forward: this layer has no cache yet")
+        return self.cache
+
+    def __repr__(self):
+        return f"Dense({self.n_in} -> {self.n_out}, {self.activation!r})"

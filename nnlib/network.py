@@ -1,0 +1,323 @@
+r"""A network: dense layers in sequence, a loss, and the complete training algorithm.
+
+1. Initialize the weights and biases.
+2. Repeat for each epoch, over mini-batches of the (shuffled) training set:
+   forward pass, loss, backward pass, update.
+3. Stop after ``epochs`` epochs, or as soon as an epoch's loss falls below ``loss_threshold``.
+"""
+
+import numpy as np
+
+from nnlib._checks import check_array, check_positive
+from nnlib.activations import Activation
+from nnlib.layers import Dense
+from nnlib.losses import FUSED, GRADIENTS, LOSSES, check_loss_name
+from nnlib.optimizers import get_optimizer
+
+CLASSIFICATION_LOSSES = (
+    "binary_cross_entropy",
+    "categorical_cross_entropy",
+    "sparse_categorical_cross_entropy",
+)
+
+
+class Network:
+    """A fully connected network.
+
+    Args:
+        layer_sizes: ``[n0, n1, ..., nL]``, the number of units per layer, inputs first.
+        activations: one per layer after the input (``L`` of them): names such as ``"relu"``
+            or :class:`~nnlib.activations.Activation` objects; a single name is used for every
+            hidden layer, with ``output`` for the last.
+        loss: a name from :data:`nnlib.losses.LOSSES`.
+        init: an initializer name for every layer (default: He for the ReLU family, Xavier
+            otherwise).
+        seed: seeds the weights, so the same seed gives the same network.
+        dtype: ``np.float64`` (default) or ``np.float32``.
+
+    Example:
+        >>> net = Network([3, 4, 1], ["relu", "sigmoid"], loss="binary_cross_entropy", seed=0)
+        >>> [layer.W.shape for layer in net.layers]
+        [(4, 3), (1, 4)]
+    """
+
+    def __init__(
+        self,
+        layer_sizes,
+        activations="relu",
+        loss="mse",
+        output=None,
+        init=None,
+        seed=0,
+        dtype=np.float64,
+    ):
+        layer_sizes = list(layer_sizes)
+        if len(layer_sizes) < 2:
+            raise ValueError(
+                f"layer_sizes needs at least an input and an output size, got {layer_sizes}"
+            )
+        n_layers = len(layer_sizes) - 1
+        if isinstance(activations, str | Activation):
+            activations = [activations] * (n_layers - 1) + [output or activations]
+        activations = list(activations)
+        if len(activations) != n_layers:
+            raise ValueError(
+                f"activations: expected {n_layers} (one per layer after the input), "
+                f"got {len(activations)}"
+            )
+        self.dtype = np.dtype(dtype)
+        if self.dtype not in (np.float32, np.float64):
+            raise ValueError(f"dtype must be float32 or float64, got {self.dtype}")
+        self.loss_name = check_loss_name(loss)
+        rng = np.random.default_rng(seed)
+        self.layers = [
+            Dense(n_in, n_out, activation=g, init=init, rng=rng, dtype=self.dtype)
+            for n_in, n_out, g in zip(layer_sizes[:-1], layer_sizes[1:], activations, strict=True)
+        ]
+
+    # -- parameters ------------------------------------------------------------------------
+
+    def parameters(self):
+        """``{"W1": W1, "b1": b1, "W2": ...}``: the arrays themselves (not copies)."""
+        params = {}
+        for l, layer in enumerate(self.layers, start=1):
+            params[f"W{l}"] = layer.W
+            params[f"b{l}"] = layer.b
+        return params
+
+    def gradients(self):
+        """``{"W1": dW1, "b1": db1, ...}`` from the last backward pass (keys match parameters)."""
+        grads = {}
+        for l, layer in enumerate(self.layers, start=1):
+            grads[f"W{l}"] = layer.dW
+            grads[f"b{l}"] = layer.db
+        return grads
+
+    # -- forward, loss, backward -----------------------------------------------------------
+
+    def forward(self, X):
+        """``A[L]`` for ``X`` of shape ``(n[0], m)``; each layer keeps its cache."""
+        A = np.asarray(X, dtype=self.dtype)
+        for layer in self.layers:
+            A = layer.forward(A)
+        return A
+
+    def loss(self, Y, A=None):
+        """The mean loss of the output ``A`` (by default, that of the last forward pass)."""
+        if A is None:
+            A = self.layers[-1]._cache()[2]
+        return LOSSES[self.loss_name](Y, A)
+
+    def compute_loss(self, X, Y):
+        """Forward pass on ``X`` and the mean loss against ``Y``."""
+        return self.loss(Y, self.forward(X))
+
+    def _output_dZ(self, Y, A):
+        """:math:`dZ^{[L]} = (A - Y)/m` for the fused output/loss pairs."""
+        m = A.shape[1]
+        if self.loss_name == "sparse_categorical_cross_entropy":
+            dZ = A.copy()
+            dZ[np.asarray(Y).reshape(-1).astype(np.intp), np.arange(m)] -= 1
+        else:
+            dZ = A - Y
+        dZ /= m
+        return dZ
+
+    def backward(self, Y):
+        r"""Backpropagation from the last forward pass: ``{"dW1": ..., "db1": ..., ...}``.
+
+        The output layer starts from :math:`dZ^{[L]} = (A - Y)/m` when the pair (activation,
+        loss) allows it (sigmoid + binary cross-entropy, softmax + cross-entropy), else from
+        :math:`dA^{[L]} = \partial J/\partial A` of the loss. Then, layer by layer:
+        :math:`dZ = dA \odot g'(Z)`, :math:`dW = dZ A_{prev}^\top`, :math:`db = \sum dZ`,
+        :math:`dA_{prev} = W^\top dZ`.
+        """
+        out = self.layers[-1]
+        A = out._cache()[2]
+        if self.loss_name != "sparse_categorical_cross_entropy":
+            Y = np.asarray(Y, dtype=self.dtype)
+            if Y.shape != A.shape:
+                raise ValueError(
+                    f"shape mismatch: Y has shape {Y.shape} but the network's output A has "
+                    f"shape {A.shape}"
+                )
+        for layer in self.layers:
+            if layer.activation.name == "step":
+                layer.activation.backward(None, None, None)  # raises the clear error
+        if (out.activation.name, self.loss_name) in FUSED:
+            dA = out.backward_from_dZ(self._output_dZ(Y, A), len(self.layers) > 1)
+        else:
+            dA = out.backward(GRADIENTS[self.loss_name](Y, A).astype(self.dtype, copy=False))
+        for i in range(len(self.layers) - 2, -1, -1):
+            dA = self.layers[i].backward(dA, need_dA_prev=i > 0)
+        return {f"d{k}": v for k, v in self.gradients().items()}
+
+    # -- predictions -----------------------------------------------------------------------
+
+    def predict(self, X):
+        """Class labels for classification (argmax of a softmax, ``A >= 0.5`` for one sigmoid
+        unit), else the output ``A`` itself."""
+        A = self.forward(X)
+        return self._labels(A)
+
+    def _labels(self, A):
+        if self.loss_name in CLASSIFICATION_LOSSES:
+            if A.shape[0] == 1:
+                return (A[0] >= 0.5).astype(np.intp)
+            return A.argmax(axis=0)
+        return A
+
+    def accuracy(self, X, Y):
+        """The fraction of examples classified correctly."""
+        return float(np.mean(self.predict(X) == _labels_of(Y)))
+
+    # -- training --------------------------------------------------------------------------
+
+    def fit(
+        self,
+        X,
+        Y,
+        epochs=100,
+        optimizer="sgd",
+        learning_rate=None,
+        batch_size=None,
+        shuffle=True,
+        seed=0,
+        loss_threshold=None,
+        validation_data=None,
+        progress=True,
+    ):
+        """Train with mini-batch gradient descent; returns the history.
+
+        Args:
+            X: inputs ``(n[0], m)``. Y: targets ``(n[L], m)``, or labels ``(m,)`` for the
+                sparse loss.
+            epochs: the most passes over the data.
+            optimizer: a name (``"sgd"``, ``"adam"``, ...) or an Optimizer object.
+            learning_rate: with an optimizer name: its learning rate (else its default).
+            batch_size: examples per update (``None``: the whole set, batch gradient descent).
+            shuffle, seed: reshuffle the examples every epoch, from this seed.
+            loss_threshold: stop as soon as an epoch's mean loss is below this.
+            validation_data: ``(X_val, Y_val)``, evaluated after each epoch.
+            progress: show a progress bar (tqdm; a widget in notebooks).
+
+        Returns:
+            dict of lists, one entry per epoch: ``"loss"`` (mean over the epoch's batches),
+            ``"accuracy"`` for classification, ``"val_loss"``/``"val_accuracy"`` with validation
+            data.
+        """
+        X = check_array("X", X).astype(self.dtype, copy=False)
+        Y = self._check_targets(Y, X.shape[1])
+        if X.shape[0] != self.layers[0].n_in:
+            raise ValueError(
+                f"shape mismatch: X has shape {X.shape} but the first layer's W has shape "
+                f"{self.layers[0].W.shape}; X needs {self.layers[0].n_in} rows"
+            )
+        if not (isinstance(epochs, int | np.integer) and epochs >= 1):
+            raise ValueError(f"epochs must be a positive integer, got {epochs!r}")
+        m = X.shape[1]
+        batch_size = m if batch_size is None else batch_size
+        if not (isinstance(batch_size, int | np.integer) and batch_size >= 1):
+            raise ValueError(f"batch_size must be a positive integer, got {batch_size!r}")
+        if loss_threshold is not None:
+            check_positive("loss_threshold", loss_threshold, allow_zero=True)
+        if isinstance(optimizer, str):
+            kwargs = {} if learning_rate is None else {"learning_rate": learning_rate}
+            optimizer = get_optimizer(optimizer, **kwargs)
+        elif learning_rate is not None:
+            raise ValueError("learning_rate: give it to the Optimizer object, not to fit")
+        for layer in self.layers:
+            if layer.activation.name == "step":
+                layer.activation.backward(None, None, None)  # raises the clear error
+        classify = self.loss_name in CLASSIFICATION_LOSSES
+        labels = _labels_of(Y) if classify else None
+        history = {"loss": []}
+        if classify:
+            history["accuracy"] = []
+        if validation_data is not None:
+            history["val_loss"] = []
+            if classify:
+                history["val_accuracy"] = []
+
+        rng = np.random.default_rng(seed)
+        params = self.parameters()
+        grads = self.gradients()
+        bar = _progress_bar(epochs, progress)
+        for _ in range(epochs):
+            order = rng.permutation(m) if shuffle else np.arange(m)
+            total_loss, correct = 0.0, 0
+            for start in range(0, m, batch_size):
+                idx = order[start : start + batch_size]
+                if batch_size >= m and not shuffle:
+                    X_batch, Y_batch = X, Y
+                else:
+                    X_batch, Y_batch = X[:, idx], Y[..., idx]
+                A = self.forward(X_batch)
+                total_loss += self.loss(Y_batch, A) * len(idx)
+                if classify:
+                    correct += int(np.count_nonzero(self._labels(A) == labels[idx]))
+                self.backward(Y_batch)
+                grads.update(self.gradients())  # layers store new gradient arrays each pass
+                optimizer.step(params, grads)
+            history["loss"].append(total_loss / m)
+            if classify:
+                history["accuracy"].append(correct / m)
+            if validation_data is not None:
+                X_val, Y_val = validation_data
+                history["val_loss"].append(self.compute_loss(X_val, Y_val))
+                if classify:
+                    history["val_accuracy"].append(self.accuracy(X_val, Y_val))
+            if bar is not None:
+                bar.update(1)
+                bar.set_postfix(loss=f"{history['loss'][-1]:.4g}")
+            if not np.isfinite(history["loss"][-1]):
+                if bar is not None:
+                    bar.close()
+                raise FloatingPointError(
+                    f"the loss became {history['loss'][-1]} at epoch {len(history['loss'])}: "
+                    "training diverged; try a smaller learning_rate"
+                )
+            if loss_threshold is not None and history["loss"][-1] < loss_threshold:
+                break
+        if bar is not None:
+            bar.close()
+        return history
+
+    def _check_targets(self, Y, m):
+        if self.loss_name == "sparse_categorical_cross_entropy":
+            y = np.asarray(Y)
+            if y.ndim != 1 or y.shape[0] != m:
+                raise ValueError(
+                    f"shape mismatch: Y must hold {m} integer labels, shape ({m},), for X with "
+                    f"{m} columns; got shape {y.shape}"
+                )
+            return y.astype(np.intp)
+        Y = check_array("Y", Y).astype(self.dtype, copy=False)
+        n_out = self.layers[-1].n_out
+        if Y.shape != (n_out, m):
+            raise ValueError(
+                f"shape mismatch: Y has shape {Y.shape} but the network outputs ({n_out}, {m}) "
+                f"for X with {m} columns"
+            )
+        return Y
+
+    def __repr__(self):
+        sizes = [self.layers[0].n_in] + [layer.n_out for layer in self.layers]
+        names = [layer.activation.name for layer in self.layers]
+        return f"Network({sizes}, {names}, loss={self.loss_name!r})"
+
+
+def _labels_of(Y):
+    """Integer labels from one-hot columns, a (1, m) row of 0/1, or labels themselves."""
+    Y = np.asarray(Y)
+    if Y.ndim == 2 and Y.shape[0] > 1:
+        return Y.argmax(axis=0)
+    return Y.reshape(-1).astype(np.intp)
+
+
+def _progress_bar(total, enabled):
+    if not enabled:
+        return None
+    from tqdm.auto import tqdm
+
+    return tqdm(total=total, desc="epochs", leave=False)

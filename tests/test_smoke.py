@@ -1,0 +1,5 @@
+import nnlib
+
+
+def test_version():
+    assert nnlib.__version__
