@@ -233,13 +233,23 @@ class Activation:
     def __call__(self, Z):
         return self.forward(Z)
 
-    def forward(self, Z):
-        return self.function(Z, **self.params)
+    def forward(self, Z, out=None):
+        """``A = g(Z)``; with ``out``, written into that array (ReLU, tanh, sigmoid without a
+        temporary array)."""
+        if out is None:
+            return self.function(Z, **self.params)
+        if self.name == "relu":
+            return np.maximum(Z, 0, out=out)
+        if self.name == "tanh":
+            return np.tanh(Z, out=out)
+        out[...] = self.function(Z, **self.params)
+        return out
 
     def derivative(self, Z):
         return self.derivative_function(Z, **self.params)
 
-    def backward(self, dA, Z, A):
+    def backward(self, dA, Z, A, out=None):
+        """``dZ`` from ``dA``; with ``out``, written into that array."""
         if self.name == "step":
             raise ValueError(
                 "activation 'step' has no usable gradient (its derivative is 0 wherever it "
@@ -247,11 +257,19 @@ class Activation:
                 "use 'sigmoid' or another differentiable activation"
             )
         if self.name == "softmax":
-            return softmax_backward(dA, A)
-        if self.name == "maxout":
-            k = self.params["k"]
-            return self.derivative(Z) * np.repeat(dA, k, axis=0)
-        return dA * self.derivative(Z)
+            dZ = softmax_backward(dA, A)
+        elif self.name == "maxout":
+            dZ = self.derivative(Z) * np.repeat(dA, self.params["k"], axis=0)
+        elif self.name == "relu":  # dA * g'(Z) with g'(Z) = (Z > 0), without a float mask
+            return np.multiply(dA, Z > 0, out=out)
+        elif self.name == "tanh" and A is not None:  # g'(Z) = 1 - A^2, A = tanh(Z) kept
+            return np.multiply(dA, 1 - A * A, out=out)
+        else:
+            dZ = dA * self.derivative(Z)
+        if out is None:
+            return dZ
+        out[...] = dZ
+        return out
 
     def __repr__(self):
         extra = "".join(f", {k}={v!r}" for k, v in self.params.items())

@@ -19,14 +19,19 @@ def dense_forward(W, b, A_prev):
 
     Raises a ValueError naming both shapes when ``W`` and ``A_prev`` do not fit together.
     """
-    if A_prev.ndim != 2 or W.shape[1] != A_prev.shape[0]:
-        raise ValueError(
-            f"shape mismatch: W has shape {W.shape}, so A_prev must have {W.shape[1]} rows "
-            f"(one per input feature, examples as columns), but A_prev has shape {A_prev.shape}"
-        )
+    _check_fits(W, A_prev)
     Z = W @ A_prev
     Z += b
     return Z
+
+
+def _check_fits(W, A_prev):
+    if np.ndim(A_prev) != 2 or W.shape[1] != A_prev.shape[0]:
+        raise ValueError(
+            f"shape mismatch: W has shape {W.shape}, so A_prev must have {W.shape[1]} rows "
+            f"(one per input feature, examples as columns), but A_prev has shape "
+            f"{np.shape(A_prev)}"
+        )
 
 
 def dense_backward(dZ, W, A_prev, need_dA_prev=True):
@@ -65,6 +70,7 @@ class Dense:
         self.dW = np.zeros_like(self.W)
         self.db = np.zeros_like(self.b)
         self.cache = None
+        self._buffers = {}  # see _buffer
 
     @property
     def n_in(self):
@@ -74,22 +80,60 @@ class Dense:
     def n_out(self):
         return self.W.shape[0] // self.activation.pieces
 
-    def forward(self, A_prev):
-        Z = dense_forward(self.W, self.b, A_prev)
-        A = self.activation.forward(Z)
+    def forward(self, A_prev, reuse_buffers=False):
+        """``A = g(W A_prev + b)``; keeps ``(A_prev, Z, A)`` as the cache for ``backward``.
+
+        ``reuse_buffers=True`` (used by :meth:`nnlib.network.Network.fit`) writes ``Z`` and
+        ``A`` into arrays this layer keeps from one call to the next (one set per batch size)
+        instead of new ones, so the result is overwritten by the next call: see
+        :meth:`_buffer`.
+        """
+        if not reuse_buffers:  # the plain path: every call makes new arrays
+            Z = dense_forward(self.W, self.b, A_prev)
+            A = self.activation.forward(Z)
+        else:
+            _check_fits(self.W, A_prev)
+            m = A_prev.shape[1]
+            Z = np.matmul(self.W, A_prev, out=self._buffer("Z", (self.W.shape[0], m)))
+            Z += self.b
+            A = self.activation.forward(Z, out=self._buffer("A", (self.n_out, m)))
         self.cache = (A_prev, Z, A)
         return A
 
-    def backward(self, dA, need_dA_prev=True):
+    def backward(self, dA, need_dA_prev=True, reuse_buffers=False):
         """From ``dA`` (gradient with respect to this layer's output) to ``dA_prev``."""
         A_prev, Z, A = self._cache()
-        return self.backward_from_dZ(self.activation.backward(dA, Z, A), need_dA_prev)
+        out = self._buffer("dZ", Z.shape) if reuse_buffers else None
+        dZ = self.activation.backward(dA, Z, A, out=out)
+        return self.backward_from_dZ(dZ, need_dA_prev, reuse_buffers)
 
-    def backward_from_dZ(self, dZ, need_dA_prev=True):
+    def backward_from_dZ(self, dZ, need_dA_prev=True, reuse_buffers=False):
         """As ``backward``, starting from ``dZ`` (used for the fused output gradients)."""
         A_prev = self._cache()[0]
-        self.dW, self.db, dA_prev = dense_backward(dZ, self.W, A_prev, need_dA_prev)
-        return dA_prev
+        if not reuse_buffers:  # the plain path
+            self.dW, self.db, dA_prev = dense_backward(dZ, self.W, A_prev, need_dA_prev)
+            return dA_prev
+        # The same formulas, written into arrays this layer keeps (see _buffer).
+        self.dW = np.matmul(dZ, A_prev.T, out=self._buffer("dW", self.W.shape))
+        self.db = np.sum(dZ, axis=1, keepdims=True, out=self._buffer("db", self.b.shape))
+        if not need_dA_prev:
+            return None
+        return np.matmul(self.W.T, dZ, out=self._buffer("dA_prev", A_prev.shape))
+
+    def _buffer(self, name, shape):
+        """An array of ``shape`` that this layer keeps and reuses from one batch to the next.
+
+        Why: a training step of a big layer makes arrays of megabytes (``Z``, ``dW``, ...).
+        Asking the operating system for fresh memory at every step costs page faults, which
+        can take longer than the arithmetic itself. Writing into the same arrays each time
+        (NumPy's ``out=`` argument) avoids that. The price: an array returned with
+        ``reuse_buffers=True`` is overwritten by the next call with the same batch size.
+        """
+        key = (name, shape)
+        buf = self._buffers.get(key)
+        if buf is None or buf.dtype != self.W.dtype:
+            buf = self._buffers[key] = np.empty(shape, dtype=self.W.dtype)
+        return buf
 
     def _cache(self):
         if self.cache is None:

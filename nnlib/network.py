@@ -8,7 +8,7 @@ r"""A network: dense layers in sequence, a loss, and the complete training algor
 
 import numpy as np
 
-from nnlib._checks import check_array, check_positive
+from nnlib._checks import check_array, check_finite, check_positive
 from nnlib.activations import Activation
 from nnlib.layers import Dense
 from nnlib.losses import FUSED, GRADIENTS, LOSSES, check_loss_name
@@ -97,9 +97,12 @@ class Network:
 
     def forward(self, X):
         """``A[L]`` for ``X`` of shape ``(n[0], m)``; each layer keeps its cache."""
-        A = np.asarray(X, dtype=self.dtype)
+        X = check_array("X", X)
+        return self._forward(X.astype(self.dtype, copy=False))
+
+    def _forward(self, A, reuse_buffers=False):
         for layer in self.layers:
-            A = layer.forward(A)
+            A = layer.forward(A, reuse_buffers=reuse_buffers)
         return A
 
     def loss(self, Y, A=None):
@@ -126,6 +129,13 @@ class Network:
     def backward(self, Y):
         r"""Backpropagation from the last forward pass: ``{"dW1": ..., "db1": ..., ...}``.
 
+        See :meth:`_backward` for the steps.
+        """
+        return self._backward(Y)
+
+    def _backward(self, Y, reuse_buffers=False):
+        r"""Backpropagation (``reuse_buffers``: see :meth:`nnlib.layers.Dense.forward`).
+
         The output layer starts from :math:`dZ^{[L]} = (A - Y)/m` when the pair (activation,
         loss) allows it (sigmoid + binary cross-entropy, softmax + cross-entropy), else from
         :math:`dA^{[L]} = \partial J/\partial A` of the loss. Then, layer by layer:
@@ -144,13 +154,29 @@ class Network:
         for layer in self.layers:
             if layer.activation.name == "step":
                 layer.activation.backward(None, None, None)  # raises the clear error
+        reuse = reuse_buffers
         if (out.activation.name, self.loss_name) in FUSED:
-            dA = out.backward_from_dZ(self._output_dZ(Y, A), len(self.layers) > 1)
+            dZ = self._output_dZ(Y, A)
+            dA = out.backward_from_dZ(dZ, len(self.layers) > 1, reuse_buffers=reuse)
         else:
-            dA = out.backward(GRADIENTS[self.loss_name](Y, A).astype(self.dtype, copy=False))
+            dA = GRADIENTS[self.loss_name](Y, A).astype(self.dtype, copy=False)
+            dA = out.backward(dA, len(self.layers) > 1, reuse_buffers=reuse)
         for i in range(len(self.layers) - 2, -1, -1):
-            dA = self.layers[i].backward(dA, need_dA_prev=i > 0)
+            dA = self.layers[i].backward(dA, need_dA_prev=i > 0, reuse_buffers=reuse)
         return {f"d{k}": v for k, v in self.gradients().items()}
+
+    def train_step(self, X, Y, optimizer):
+        """One step of gradient descent on the batch ``(X, Y)``: forward pass, backward pass,
+        and the optimizer's update of every ``W`` and ``b``. Returns the output ``A``.
+
+        This is what :meth:`fit` does for each mini-batch. The layers reuse their arrays from
+        one step to the next (see :meth:`nnlib.layers.Dense._buffer`), so the returned ``A`` is
+        overwritten by the next step: copy it to keep it.
+        """
+        A = self._forward(np.asarray(X, dtype=self.dtype), reuse_buffers=True)
+        self._backward(Y, reuse_buffers=True)
+        optimizer.step(self.parameters(), self.gradients())
+        return A
 
     # -- predictions -----------------------------------------------------------------------
 
@@ -240,8 +266,10 @@ class Network:
                 history["val_accuracy"] = []
 
         rng = np.random.default_rng(seed)
-        params = self.parameters()
-        grads = self.gradients()
+        # The examples as rows, so that gathering a mini-batch copies whole rows (fast); a
+        # batch is then X_rows[idx].T, again of shape (n[0], batch), written into one array.
+        X_rows = np.ascontiguousarray(X.T)
+        batch_rows = {}
         bar = _progress_bar(epochs, progress)
         for _ in range(epochs):
             order = rng.permutation(m) if shuffle else np.arange(m)
@@ -251,14 +279,15 @@ class Network:
                 if batch_size >= m and not shuffle:
                     X_batch, Y_batch = X, Y
                 else:
-                    X_batch, Y_batch = X[:, idx], Y[..., idx]
-                A = self.forward(X_batch)
+                    if len(idx) not in batch_rows:
+                        batch_rows[len(idx)] = np.empty((len(idx), X.shape[0]), dtype=X.dtype)
+                    X_batch = np.take(X_rows, idx, axis=0, out=batch_rows[len(idx)]).T
+                    Y_batch = Y[..., idx]
+                A = self.train_step(X_batch, Y_batch, optimizer)
+                # the loss and accuracy of this batch, before the update
                 total_loss += self.loss(Y_batch, A) * len(idx)
                 if classify:
                     correct += int(np.count_nonzero(self._labels(A) == labels[idx]))
-                self.backward(Y_batch)
-                grads.update(self.gradients())  # layers store new gradient arrays each pass
-                optimizer.step(params, grads)
             history["loss"].append(total_loss / m)
             if classify:
                 history["accuracy"].append(correct / m)
@@ -284,6 +313,7 @@ class Network:
         return history
 
     def _check_targets(self, Y, m):
+        n_out = self.layers[-1].n_out
         if self.loss_name == "sparse_categorical_cross_entropy":
             y = np.asarray(Y)
             if y.ndim != 1 or y.shape[0] != m:
@@ -291,13 +321,30 @@ class Network:
                     f"shape mismatch: Y must hold {m} integer labels, shape ({m},), for X with "
                     f"{m} columns; got shape {y.shape}"
                 )
+            check_finite("Y", y)
+            if y.dtype.kind not in "iu" and not np.all(y == np.round(y)):
+                raise ValueError(f"Y must hold integer class labels, got {y.dtype} values")
+            if y.size and (y.min() < 0 or y.max() >= n_out):
+                raise ValueError(
+                    f"Y holds labels from {y.min()} to {y.max()}; expected 0..{n_out - 1} "
+                    f"(one output unit per class)"
+                )
             return y.astype(np.intp)
+        if np.ndim(Y) == 1 and self.loss_name in CLASSIFICATION_LOSSES and n_out > 1:
+            raise ValueError(
+                f"Y has shape {np.shape(Y)}: {self.loss_name} needs one-hot columns of shape "
+                f"({n_out}, {m}); use nnlib.one_hot(y) or loss='sparse_categorical_cross_entropy'"
+            )
         Y = check_array("Y", Y).astype(self.dtype, copy=False)
-        n_out = self.layers[-1].n_out
         if Y.shape != (n_out, m):
             raise ValueError(
                 f"shape mismatch: Y has shape {Y.shape} but the network outputs ({n_out}, {m}) "
                 f"for X with {m} columns"
+            )
+        if self.loss_name in CLASSIFICATION_LOSSES and (Y.min() < 0 or Y.max() > 1):
+            raise ValueError(
+                f"Y must hold labels or probabilities in [0, 1] for {self.loss_name}, got values "
+                f"from {Y.min()} to {Y.max()}"
             )
         return Y
 
