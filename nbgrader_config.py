@@ -20,3 +20,11 @@ c.CourseDirectory.db_url = os.environ.get(
 )
 c.ClearSolutions.code_stub = {"python": "# YOUR CODE HERE\nraise NotImplementedError()"}
 c.Execute.timeout = 60
+
+# The robust grader's settings (restore cells from the source, sandboxed execution with time,
+# memory and output limits, trusted test cells, feedback without hidden tests, LMS file names
+# for zip_collect): see grader/README.md. `python -m grader autograde` uses them too.
+from grader.config import configure  # noqa: E402
+
+configure(c)
+c.Execute.timeout = 60
