@@ -1,5 +1,0 @@
-import nnlib
-
-
-def test_version():
-    assert nnlib.__version__
