@@ -5,3 +5,9 @@
 window.FontAwesomeConfig = Object.assign(window.FontAwesomeConfig || {}, {
   autoReplaceSvg: "nest",
 });
+
+// The theme starts from the reader's saved colour mode or "", and logs a console error for ""
+// before falling back to "auto". Start from "auto" directly (same result, no error).
+if (!document.documentElement.dataset.mode) {
+  document.documentElement.dataset.mode = "auto";
+}
