@@ -15,6 +15,9 @@ import matplotlib
 import matplotlib.pyplot as plt
 
 MAX_FRAMES = 200
+# The frames are embedded in the chapter's page (base64, about 4/3 of their size) and a
+# chapter must stay under 3 MB: one widget may hold at most this many bytes of frames.
+MAX_FRAME_BYTES = 1_500_000
 
 
 def figure_png(fig, dpi=72, colors=128):
@@ -103,9 +106,23 @@ def explore(draw, **controls):
             inner.append(child)
         stack = widgets.Stack(inner, selected_index=sliders[0].index)
         widgets.jslink((sliders[0], "index"), (stack, "selected_index"))
+    frame_bytes = _size(stack)
+    if frame_bytes > MAX_FRAME_BYTES:
+        raise ValueError(
+            f"explore: the {n_frames} frames take {frame_bytes / 1e6:.1f} MB, more than "
+            f"{MAX_FRAME_BYTES / 1e6:.1f} MB for one widget; use fewer control values or "
+            "smaller figures"
+        )
     box = widgets.VBox([widgets.HBox(sliders), stack])
     box.add_class("nnlib-explore")
     return box
+
+
+def _size(widget):
+    """Bytes of image and HTML data in a frame or a Stack of frames."""
+    if isinstance(widget, widgets.Stack):
+        return sum(_size(child) for child in widget.children)
+    return len(widget.value)
 
 
 def grid(**controls):

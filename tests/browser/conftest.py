@@ -27,7 +27,7 @@ from urllib.parse import urlsplit
 import pytest
 import yaml
 
-from .bookpages import OUTPUT, SOURCE
+from .bookpages import OUTPUT, SCREENSHOTS, SOURCE
 
 CHROMIUM = os.environ.get("NNLIB_CHROMIUM", "/usr/bin/chromium")
 
@@ -45,6 +45,8 @@ def book():
     """One clean build with warnings as errors and every notebook executed from scratch."""
     out = OUTPUT / "book"
     shutil.rmtree(out, ignore_errors=True)
+    shutil.rmtree(SCREENSHOTS, ignore_errors=True)
+    (OUTPUT / "page-weights.txt").unlink(missing_ok=True)
     out.mkdir(parents=True)
     config = yaml.safe_load((SOURCE / "_config.yml").read_text())
     config.setdefault("execute", {})["execute_notebooks"] = "force"
