@@ -115,12 +115,15 @@ class Dense:
             return dA_prev
         # The same formulas, written into arrays this layer keeps (see _buffer).
         self.dW = np.matmul(dZ, A_prev.T, out=self._buffer("dW", self.W.shape))
-        self.db = np.sum(dZ, axis=1, keepdims=True, out=self._buffer("db", self.b.shape))
+        # db, the sum of the columns of dZ, as the product dZ @ (a column of m ones): the same
+        # numbers, and for these sizes NumPy computes the product faster than the sum.
+        ones = self._buffer("ones", (dZ.shape[1], 1), fill=1)
+        self.db = np.matmul(dZ, ones, out=self._buffer("db", self.b.shape))
         if not need_dA_prev:
             return None
         return np.matmul(self.W.T, dZ, out=self._buffer("dA_prev", A_prev.shape))
 
-    def _buffer(self, name, shape):
+    def _buffer(self, name, shape, fill=None):
         """An array of ``shape`` that this layer keeps and reuses from one batch to the next.
 
         Why: a training step of a big layer makes arrays of megabytes (``Z``, ``dW``, ...).
@@ -133,6 +136,8 @@ class Dense:
         buf = self._buffers.get(key)
         if buf is None or buf.dtype != self.W.dtype:
             buf = self._buffers[key] = np.empty(shape, dtype=self.W.dtype)
+            if fill is not None:
+                buf.fill(fill)
         return buf
 
     def _cache(self):

@@ -12,7 +12,7 @@ from nnlib._checks import check_array, check_finite, check_positive
 from nnlib.activations import Activation
 from nnlib.layers import Dense
 from nnlib.losses import FUSED, GRADIENTS, LOSSES, check_loss_name
-from nnlib.optimizers import get_optimizer
+from nnlib.optimizers import OPTIMIZERS, get_optimizer
 
 CLASSIFICATION_LOSSES = (
     "binary_cross_entropy",
@@ -74,6 +74,7 @@ class Network:
             Dense(n_in, n_out, activation=g, init=init, rng=rng, dtype=self.dtype)
             for n_in, n_out, g in zip(layer_sizes[:-1], layer_sizes[1:], activations, strict=True)
         ]
+        self._pack_parameters()
 
     # -- parameters ------------------------------------------------------------------------
 
@@ -92,6 +93,43 @@ class Network:
             grads[f"W{l}"] = layer.dW
             grads[f"b{l}"] = layer.db
         return grads
+
+    def _pack_parameters(self):
+        """Place every ``W`` and ``b`` in one flat array, and every ``dW`` and ``db`` that
+        training computes in another: each layer's arrays are views (reshaped pieces) of them.
+
+        Nothing changes for the layers, which still see ordinary arrays of the usual shapes.
+        What it buys: a built-in optimizer can then update all the parameters with a dozen NumPy
+        calls on the two flat arrays instead of a dozen calls per array. For small layers, as in
+        the course, those calls cost more than the arithmetic. (Every built-in optimizer works
+        entry by entry, so the result is exactly the same.)
+        """
+        arrays = [a for layer in self.layers for a in (layer.W, layer.b)]
+        self._flat_params = np.empty(sum(a.size for a in arrays), dtype=self.dtype)
+        self._flat_grads = np.zeros_like(self._flat_params)
+        start = 0
+        for layer in self.layers:
+            for name in ("W", "b"):
+                old = getattr(layer, name)
+                end = start + old.size
+                view = self._flat_params[start:end].reshape(old.shape)
+                view[...] = old
+                setattr(layer, name, view)
+                # the layer's own dW/db buffers (see Dense._buffer) become views too
+                layer._buffers[("d" + name, old.shape)] = self._flat_grads[start:end].reshape(
+                    old.shape
+                )
+                start = end
+
+    def _packed(self):
+        """True while every W, b, dW, db still lives in the flat arrays (not replaced)."""
+        return all(
+            layer.W.base is self._flat_params
+            and layer.b.base is self._flat_params
+            and layer.dW.base is self._flat_grads
+            and layer.db.base is self._flat_grads
+            for layer in self.layers
+        )
 
     # -- forward, loss, backward -----------------------------------------------------------
 
@@ -175,7 +213,11 @@ class Network:
         """
         A = self._forward(np.asarray(X, dtype=self.dtype), reuse_buffers=True)
         self._backward(Y, reuse_buffers=True)
-        optimizer.step(self.parameters(), self.gradients())
+        if type(optimizer) in OPTIMIZERS.values() and self._packed():
+            # all parameters at once (see _pack_parameters)
+            optimizer.step({"all": self._flat_params}, {"all": self._flat_grads})
+        else:
+            optimizer.step(self.parameters(), self.gradients())
         return A
 
     # -- predictions -----------------------------------------------------------------------

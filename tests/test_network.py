@@ -237,3 +237,34 @@ def test_divergence_is_reported():
     net = Network([2, 8, 1], "relu", output="linear", loss="mse")
     with pytest.raises(FloatingPointError, match="diverged"), np.errstate(all="ignore"):
         net.fit(X, 1e3 * X[:1] ** 3, epochs=50, optimizer="sgd", learning_rate=10.0, progress=False)
+
+
+def test_training_after_replacing_a_weight_array():
+    """A W replaced by a new array (not written in place) is trained all the same."""
+    X, y = _data()
+    net, copy = _net(), _net()
+    net.layers[0].W = net.layers[0].W.copy()  # no longer a view of the packed parameters
+    net.fit(X, y, epochs=3, optimizer="adam", batch_size=8, progress=False)
+    copy.fit(X, y, epochs=3, optimizer="adam", batch_size=8, progress=False)
+    for key, W in net.parameters().items():
+        np.testing.assert_allclose(W, copy.parameters()[key], rtol=1e-12)
+
+
+def test_a_custom_optimizer_sees_each_parameter_by_name():
+    from nnlib import Optimizer
+
+    class NoBiasUpdate(Optimizer):
+        seen = set()
+
+        def update(self, key, W, dW):
+            self.seen.add(key)
+            if key.startswith("W"):
+                W -= self.learning_rate * dW
+
+    X, y = _data()
+    net = _net()
+    b_before = [layer.b.copy() for layer in net.layers]
+    net.fit(X, y, epochs=2, optimizer=NoBiasUpdate(0.1), progress=False)
+    assert NoBiasUpdate.seen == {"W1", "b1", "W2", "b2"}
+    for layer, b in zip(net.layers, b_before, strict=True):
+        np.testing.assert_array_equal(layer.b, b)
