@@ -1,4 +1,4 @@
-"""The nbgrader settings of the robust grader, shared by nbgrader_config.py and `python -m grader`."""
+"""The robust grader's nbgrader settings, shared by nbgrader_config.py and `python -m grader`."""
 
 from nbconvert.preprocessors import ClearMetadataPreprocessor, CSSHTMLHeaderPreprocessor
 from nbgrader.preprocessors import (

@@ -320,23 +320,31 @@ def _limit_worker():
     resource.setrlimit(resource.RLIMIT_AS, (WORKER_ADDRESS_SPACE, WORKER_ADDRESS_SPACE))
 
 
-def autograde(root, assignment, jobs=2, students=None, extra_argv=(), wall_limit=900, log=print):
-    """Grade every submitted/<student>/<assignment>/ in its own worker; return per-student facts."""
-    root = os.path.abspath(root)
-    submitted = os.path.join(root, "submitted")
-    every = sorted(
-        s
-        for s in (os.listdir(submitted) if os.path.isdir(submitted) else [])
-        if os.path.isdir(os.path.join(submitted, s, assignment))
-    )
-    students = [s for s in every if not students or s in students]
-    if not students:
-        raise GradingError(f"no submissions in {submitted}/<student>/{assignment}/")
-    _ensure_assignment(root, assignment)
-    logs = os.path.join(root, "grader-logs", assignment)
-    os.makedirs(logs, exist_ok=True)
+def autograde(root, assignments, jobs=2, students=None, extra_argv=(), wall_limit=900, log=print):
+    """Grade every submitted/<student>/<assignment>/ in its own worker; return per-student facts.
 
-    def one(student):
+    `assignments` is one name or a list; all their submissions share one pool of `jobs` workers.
+    """
+    root = os.path.abspath(root)
+    if isinstance(assignments, str):
+        assignments = [assignments]
+    submitted = os.path.join(root, "submitted")
+    everyone = sorted(os.listdir(submitted)) if os.path.isdir(submitted) else []
+    todo = [
+        (a, s)
+        for a in assignments
+        for s in everyone
+        if os.path.isdir(os.path.join(submitted, s, a)) and (not students or s in students)
+    ]
+    if not todo:
+        raise GradingError(f"no submissions in {submitted}/<student>/{'|'.join(assignments)}/")
+    for a in sorted({a for a, _ in todo}):
+        _ensure_assignment(root, a)
+
+    def one(job):
+        assignment, student = job
+        logs = os.path.join(root, "grader-logs", assignment)
+        os.makedirs(logs, exist_ok=True)
         cmd = [sys.executable, "-m", "grader", "_worker", assignment, student, "--root", root]
         env = dict(os.environ, OPENBLAS_NUM_THREADS="1", PYTHONUNBUFFERED="1")
         with open(os.path.join(logs, student + ".log"), "w") as err:
@@ -354,32 +362,33 @@ def autograde(root, assignment, jobs=2, students=None, extra_argv=(), wall_limit
             except subprocess.TimeoutExpired:
                 os.killpg(proc.pid, signal.SIGKILL)
                 proc.communicate()
-                return {"student": student, "status": f"failed: over {wall_limit} s, killed"}
+                out = json.dumps({"status": f"failed: over {wall_limit} s, killed"})
         try:
             facts = json.loads(out.strip().splitlines()[-1])
         except (ValueError, IndexError):
-            facts = {"student": student, "status": f"failed: worker exit status {proc.returncode}"}
-        log(f"{student}: {facts['status'][:200]} ({facts.get('seconds', '?')} s)")
+            facts = {"status": f"failed: worker exit status {proc.returncode}"}
+        facts.update(student=student, assignment=assignment)
+        log(f"{assignment} {student}: {facts['status'][:200]} ({facts.get('seconds', '?')} s)")
         return facts
 
     with concurrent.futures.ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
-        facts = list(pool.map(one, students))
-    scores = _scores(root, assignment, students)
+        facts = list(pool.map(one, todo))
+    scores = _scores(root, todo)
     for f in facts:
-        f.update(scores.get(f["student"], {}))
+        f.update(scores.get((f["assignment"], f["student"]), {}))
     return facts
 
 
-def _scores(root, assignment, students):
+def _scores(root, todo):
     from nbgrader.api import Gradebook, MissingEntry
 
     out = {}
     with Gradebook(_course_db_url(root)) as gb:
-        for s in students:
+        for a, s in todo:
             try:
-                sub = gb.find_submission(assignment, s)
+                sub = gb.find_submission(a, s)
             except MissingEntry:
                 continue
             parts = {g.name: g.score for nb in sub.notebooks for g in nb.grades}
-            out[s] = {"score": sub.score, "max_score": sub.max_score, "parts": parts}
+            out[(a, s)] = {"score": sub.score, "max_score": sub.max_score, "parts": parts}
     return out

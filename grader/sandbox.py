@@ -99,7 +99,7 @@ def isolation_status():
         except (OSError, subprocess.TimeoutExpired) as error:
             return False, f"bubblewrap does not work here ({error})"
     if done.returncode != 0:
-        why = (done.stderr.strip().splitlines() or ["exit status %d" % done.returncode])[-1]
+        why = (done.stderr.strip().splitlines() or [f"exit status {done.returncode}"])[-1]
         return False, f"bubblewrap does not work here ({why})"
     return True, "each kernel runs under bubblewrap (no network, sees no course files) and rlimits"
 

@@ -1,0 +1,66 @@
+"""The instructor's batch grader on hostile submissions, graded in one parallel run."""
+
+import os
+
+import nbformat
+import pytest
+from conftest import BATCH, TOY, nbgrader
+
+
+def test_batch_grades_everyone(batch):
+    facts = batch["facts"]
+    assert sorted(facts) == sorted(BATCH)
+    bad = {s: f["status"] for s, f in facts.items() if f["status"] != "ok"}
+    assert not bad, bad
+    assert batch["returncode"] == 0
+
+
+@pytest.mark.parametrize("student", sorted(BATCH))
+def test_score(batch, student):
+    expected = BATCH[student][2]
+    facts = batch["facts"][student]
+    parts = {k: v for k, v in facts["parts"].items() if k.startswith("test_")}
+    assert parts == expected, facts
+    assert facts["score"] == sum(expected.values())
+    assert facts["max_score"] == 4  # points come from the source, not the submission
+
+
+def test_output_memory_bounded(batch):
+    facts = batch["facts"]["big_output"]
+    # 10 MB printed and 20 MB displayed while the cell runs: the grader keeps little of it
+    assert facts["worker_max_rss_mb"] < 400, facts
+    nb = nbformat.read(
+        os.path.join(batch["course"], "autograded", "big_output", TOY, TOY + ".ipynb"), as_version=4
+    )
+    assert len(nbformat.writes(nb)) < 1_000_000
+
+
+def test_isolation_kept_course_files_safe(batch):
+    course = batch["course"]
+    path = os.path.join(course, "submitted", "solution", TOY, TOY + ".ipynb")
+    with open(path, "rb") as f:
+        assert f.read() == batch["solution_bytes"]
+    nb = nbformat.read(os.path.join(course, "autograded", "snoop", TOY, TOY + ".ipynb"), 4)
+    text = nbformat.writes(nb)
+    if "isolation: each kernel runs under bubblewrap" in batch["stdout"]:
+        assert "leaks: []" in text
+
+
+def test_feedback_hides_hidden_tests(batch):
+    course = batch["course"]
+    nbgrader(["generate_feedback", TOY], course)
+    for student in ("solution", "edited_test", "untouched"):
+        path = os.path.join(course, "feedback", student, TOY, TOY + ".html")
+        html = open(path).read()
+        assert "HIDDEN-" not in html and "BEGIN HIDDEN TESTS" not in html
+        assert "square(3) should be 9" in html  # the visible tests stay
+    html = open(os.path.join(course, "feedback", "edited_test", TOY, TOY + ".html")).read()
+    assert "AssertionError" in html
+
+
+def test_export_csv(batch):
+    course = batch["course"]
+    nbgrader(["export", "--to", "grades.csv"], course)
+    rows = open(os.path.join(course, "grades.csv")).read().splitlines()
+    assert len(rows) == 1 + len(BATCH)
+    assert any(r.startswith(f"{TOY},") and ",solution," in r and ",4.0," in r for r in rows)
