@@ -26,14 +26,20 @@ def _check(Y, A, name_a="A"):
 
 
 def _clip(A):
-    eps = max(EPSILON, float(np.finfo(A.dtype).eps) if A.dtype.kind == "f" else EPSILON)
+    eps = EPSILON
+    if A.dtype.kind == "f" and A.dtype != np.float64:  # float32: 1 - 1e-12 would round to 1
+        eps = max(EPSILON, float(np.finfo(A.dtype).eps))
     return np.clip(A, eps, 1 - eps)
 
 
-def mse(Y, A):
+def mse(Y, A, check=True):
     r"""Mean squared error over every entry: :math:`J = \frac{1}{m\,n}\sum (y - a)^2`
-    (with one output, :math:`\frac{1}{m}\sum_i (y^{(i)} - a^{(i)})^2`)."""
-    Y, A = _check(Y, A)
+    (with one output, :math:`\frac{1}{m}\sum_i (y^{(i)} - a^{(i)})^2`).
+
+    Like every loss, ``check=False`` skips the checks of the inputs (for
+    :meth:`nnlib.network.Network.fit`, whose inputs are already checked)."""
+    if check:
+        Y, A = _check(Y, A)
     return float(np.mean((A - Y) ** 2))
 
 
@@ -43,9 +49,10 @@ def mse_gradient(Y, A):
     return 2 * (A - Y) / A.size
 
 
-def mae(Y, A):
+def mae(Y, A, check=True):
     r"""Mean absolute error: :math:`J = \frac{1}{m\,n}\sum |y - a|`."""
-    Y, A = _check(Y, A)
+    if check:
+        Y, A = _check(Y, A)
     return float(np.mean(np.abs(A - Y)))
 
 
@@ -56,12 +63,13 @@ def mae_gradient(Y, A):
     return np.sign(A - Y) / A.size
 
 
-def binary_cross_entropy(Y, A):
+def binary_cross_entropy(Y, A, check=True):
     r"""Binary cross-entropy for probabilities ``A`` of the class 1:
 
     .. math:: J = -\frac{1}{m}\sum_i \left[y\log a + (1-y)\log(1-a)\right]
     """
-    Y, A = _check(Y, A)
+    if check:
+        Y, A = _check(Y, A)
     A = _clip(A)
     return float(-np.sum(Y * np.log(A) + (1 - Y) * np.log1p(-A)) / A.shape[1])
 
@@ -88,12 +96,13 @@ def sigmoid_binary_cross_entropy_gradient(Y, A):
     return (A - Y) / A.shape[1]
 
 
-def categorical_cross_entropy(Y, A):
+def categorical_cross_entropy(Y, A, check=True):
     r"""Categorical cross-entropy with one-hot columns ``Y`` and probability columns ``A``:
 
     .. math:: J = -\frac{1}{m}\sum_i \sum_{j=1}^{k} y_j^{(i)} \log a_j^{(i)}
     """
-    Y, A = _check(Y, A)
+    if check:
+        Y, A = _check(Y, A)
     return float(-np.sum(Y * np.log(_clip(A))) / A.shape[1])
 
 
@@ -143,11 +152,12 @@ def _check_labels(y, A):
     return y, A
 
 
-def sparse_categorical_cross_entropy(y, A):
+def sparse_categorical_cross_entropy(y, A, check=True):
     r"""Categorical cross-entropy with integer labels ``y`` (shape ``(m,)``) instead of one-hot
     columns: :math:`J = -\frac{1}{m}\sum_i \log a^{(i)}_{y^{(i)}}`. Same value as
     :func:`categorical_cross_entropy` with ``one_hot(y)``, without building the one-hot matrix."""
-    y, A = _check_labels(y, A)
+    if check:
+        y, A = _check_labels(y, A)
     return float(-np.sum(np.log(_clip(A[y, np.arange(A.shape[1])]))) / A.shape[1])
 
 

@@ -327,7 +327,7 @@ class Network:
                     Y_batch = Y[..., idx]
                 A = self.train_step(X_batch, Y_batch, optimizer)
                 # the loss and accuracy of this batch, before the update
-                total_loss += self.loss(Y_batch, A) * len(idx)
+                total_loss += LOSSES[self.loss_name](Y_batch, A, check=False) * len(idx)
                 if classify:
                     correct += int(np.count_nonzero(self._labels(A) == labels[idx]))
             history["loss"].append(total_loss / m)

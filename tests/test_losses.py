@@ -251,3 +251,16 @@ def test_bad_inputs():
         one_hot(np.array([0, 3]), k=3)
     with pytest.raises(ValueError, match="loss: unknown name 'hinge'"):
         L.check_loss_name("hinge")
+
+
+@given(data=st.data())
+def test_unchecked_losses_give_the_same_values(data):
+    for name, kind in [
+        ("mse", "regression"),
+        ("mae", "regression"),
+        ("binary_cross_entropy", "binary"),
+        ("categorical_cross_entropy", "onehot"),
+        ("sparse_categorical_cross_entropy", "labels"),
+    ]:
+        Y, A = data.draw(problems(kind))
+        assert LOSSES[name](Y, A, check=False) == LOSSES[name](Y, A)
