@@ -2,7 +2,9 @@
 
 Fixtures:
     book: a clean ``jupyter-book build`` of the repository (every notebook executed from scratch,
-        ``execute_notebooks: force``), done once per session into ``test-output/book/``.
+        ``execute_notebooks: force``), done once per session into ``test-output/book/``. It
+        starts in the background as soon as collection ends, and the tests that need it run
+        last, so the build overlaps the rest of the test session (nnlib's tests, nbval).
     site: ``book``'s HTML served by a local HTTP server (its base URL).
     browser: headless Debian Chromium driven by Playwright, with no network but localhost.
     reader: a function that opens one page like a reader and records what went wrong.
@@ -40,9 +42,13 @@ class Build:
     seconds: float
 
 
-@pytest.fixture(scope="session")
-def book():
-    """One clean build with warnings as errors and every notebook executed from scratch."""
+_build = {}
+
+
+def _start_build():
+    """Start the clean book build in the background (once); the ``book`` fixture waits for it."""
+    if _build:
+        return
     out = OUTPUT / "book"
     shutil.rmtree(out, ignore_errors=True)
     shutil.rmtree(SCREENSHOTS, ignore_errors=True)
@@ -56,23 +62,61 @@ def book():
         extensions[name] = str((SOURCE / path).resolve())
     config_path = out / "_config.test.yml"
     config_path.write_text(yaml.safe_dump(config, sort_keys=False))
-    env = dict(os.environ, OPENBLAS_NUM_THREADS="1", MPLBACKEND="Agg")
+    env = dict(os.environ, OPENBLAS_NUM_THREADS="1")
+    # the kernels must draw figures inline as for readers: no MPLBACKEND=Agg from test.sh here
+    env.pop("MPLBACKEND", None)
     jb = Path(sys.executable).with_name("jupyter-book")
-    start = time.monotonic()
-    result = subprocess.run(
-        [str(jb), "build", str(SOURCE), "--config", str(config_path), "--path-output", str(out)]
-        + ["-W", "--keep-going"],
-        capture_output=True,
-        text=True,
-        env=env,
+    log = (out / "build.log").open("w")
+    _build.update(
+        out=out,
+        log=log,
+        start=time.monotonic(),
+        process=subprocess.Popen(
+            [str(jb), "build", str(SOURCE), "--config", str(config_path)]
+            + ["--path-output", str(out), "-W", "--keep-going"],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            env=env,
+        ),
     )
-    seconds = time.monotonic() - start
-    log = result.stdout + result.stderr
-    (out / "build.log").write_text(log)
+
+
+def _uses_book(item):
+    return "book" in getattr(item, "fixturenames", ())
+
+
+def pytest_collection_modifyitems(session, config, items):
+    """Run the tests of the built book last, so that its build overlaps the other tests."""
+    items[:] = [i for i in items if not _uses_book(i)] + [i for i in items if _uses_book(i)]
+
+
+def pytest_collection_finish(session):
+    """Start the book's build as soon as the tests are known (it runs beside the others)."""
+    if any(_uses_book(i) for i in session.items) and not session.config.option.collectonly:
+        _start_build()
+
+
+def pytest_sessionfinish(session):
+    process = _build.get("process")
+    if process is not None and process.poll() is None:
+        process.terminate()
+        process.wait()
+
+
+@pytest.fixture(scope="session")
+def book():
+    """One clean build with warnings as errors and every notebook executed from scratch."""
+    _start_build()
+    returncode = _build["process"].wait()
+    seconds = time.monotonic() - _build["start"]
+    _build["log"].close()
+    out = _build["out"]
+    log = (out / "build.log").read_text()
     html = out / "_build" / "html"
     if not (html / "index.html").exists():
         pytest.fail(f"the book did not build (log: {out / 'build.log'}):\n{log[-4000:]}")
-    return Build(result.returncode, log, html, seconds)
+    return Build(returncode, log, html, seconds)
 
 
 class _QuietHandler(http.server.SimpleHTTPRequestHandler):
