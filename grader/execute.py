@@ -161,6 +161,8 @@ class SafeExecute(Execute):
         kwargs["stdout"] = kwargs["stderr"] = subprocess.DEVNULL  # the kernel's own chatter
         await super().async_start_new_kernel(**kwargs)
 
+    start_new_kernel = run_sync(async_start_new_kernel)  # nbclient binds the base class' one
+
     def _get_timeout(self, cell):
         timeout = super()._get_timeout(cell)
         left = max(1, int(self._deadline - time.monotonic()))

@@ -389,6 +389,11 @@ def _scores(root, todo):
                 sub = gb.find_submission(a, s)
             except MissingEntry:
                 continue
-            parts = {g.name: g.score for nb in sub.notebooks for g in nb.grades}
+            parts = {
+                g.name: g.score
+                for nb in sub.notebooks
+                for g in nb.grades
+                if g.auto_score is not None
+            }
             out[(a, s)] = {"score": sub.score, "max_score": sub.max_score, "parts": parts}
     return out
