@@ -60,8 +60,8 @@ def test_softmax_backward_is_the_jacobian_product(Z, data):
     A = ACTIVATIONS["softmax"](Z)
     Zc = Z.copy()
     numeric = numerical_gradient(lambda: np.sum(dA * ACTIVATIONS["softmax"](Zc)), Zc)
-    np.testing.assert_allclose(softmax_backward(dA, A), numeric, rtol=1e-6, atol=1e-9)
-    np.testing.assert_allclose(get_activation("softmax").backward(dA, Z, A), numeric, atol=1e-9)
+    np.testing.assert_allclose(softmax_backward(dA, A), numeric, rtol=1e-6, atol=1e-8)
+    np.testing.assert_allclose(get_activation("softmax").backward(dA, Z, A), numeric, atol=1e-8)
 
 
 @given(Z=matrices())
@@ -89,7 +89,7 @@ def test_maxout_backward_routes_the_gradient_to_the_winner(k, data):
     assert A.shape == (n, m)
     Zc = Z.copy()
     numeric = numerical_gradient(lambda: np.sum(dA * act.forward(Zc)), Zc)
-    np.testing.assert_allclose(act.backward(dA, Z, A), numeric, rtol=1e-6, atol=1e-9)
+    np.testing.assert_allclose(act.backward(dA, Z, A), numeric, rtol=1e-6, atol=1e-8)
 
 
 def test_maxout_is_the_max_of_each_group_of_k_rows():
@@ -162,6 +162,29 @@ def test_against_scikit_learn(Z):
     # scikit-learn keeps examples as rows: its softmax works along axis 1
     np.testing.assert_allclose(
         ACTIVATIONS["softmax"](Z), _sklearn("softmax", Z.T).T, rtol=1e-12, atol=1e-300
+    )
+
+
+@given(Z=matrices(low=-30, high=30, away_from_zero=1e-3), data=st.data())
+def test_backward_against_scikit_learn_derivatives(Z, data):
+    """scikit-learn's DERIVATIVES multiply an upstream gradient in place by g'(z), computed from
+    the activation's output."""
+    from sklearn.neural_network._base import DERIVATIVES as SK
+
+    dA = data.draw(hnp.arrays(np.float64, Z.shape, elements=st.floats(-3, 3)))
+    pairs = {"identity": "linear", "logistic": "sigmoid", "tanh": "tanh", "relu": "relu"}
+    for sk_name, name in pairs.items():
+        act = get_activation(name)
+        A = act.forward(Z)
+        delta = dA.copy()
+        SK[sk_name](A, delta)
+        np.testing.assert_allclose(act.backward(dA, Z, A), delta, rtol=1e-12, atol=1e-300)
+
+
+@given(Z=matrices(away_from_zero=1e-3))
+def test_step_derivative_is_the_central_difference_away_from_0(Z):
+    np.testing.assert_array_equal(
+        DERIVATIVES["step"](Z), central_difference(ACTIVATIONS["step"], Z)
     )
 
 
