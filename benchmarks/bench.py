@@ -11,9 +11,15 @@
    matmuls measured in the same run).
 
 Every library gets the same number of threads (BLAS via threadpoolctl, PyTorch via
-``torch.set_num_threads``). Each timing is the median of many runs after warm-up runs. Step
-timings of the peers are interleaved round by round, so that load from other processes on a
-shared machine falls on all of them alike. PyTorch is optional (skipped if not installed).
+``torch.set_num_threads``). Each timing is the median of many runs after warm-up runs, and the
+peers are interleaved (epoch by epoch, round by round), so that load from other processes falls
+on all of them alike. PyTorch is optional (skipped if not installed).
+
+Clock: with one thread (the default) we time the CPU time of the process
+(``time.process_time``), not the wall clock. On a shared machine the wall clock also counts the
+time other processes hold the core, which inflates long runs (a 50 ms matmul) far more than short
+ones (a 0.1 ms step) and makes the ratios meaningless; CPU time counts the work done. With more
+threads, CPU time would add the threads up, so the wall clock is used (give it a quiet machine).
 """
 
 import argparse
@@ -37,6 +43,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
 import nnlib  # noqa: E402
 
 threadpool_limits(args.threads)
+clock = time.process_time if args.threads == 1 else time.perf_counter
 try:
     import torch
 
@@ -122,9 +129,9 @@ def bench_digits(epochs):
     times = {name: [] for name in peers}
     for _ in range(epochs):  # interleaved, epoch by epoch: all peers see the same load
         for name, (epoch, _) in peers.items():
-            start = time.perf_counter()
+            start = clock()
             epoch()
-            times[name].append(time.perf_counter() - start)
+            times[name].append(clock() - start)
     # the first 2 epochs are warm-up
     return {name: (median_ms(times[name][2:]), acc()) for name, (_, acc) in peers.items()}
 
@@ -203,9 +210,9 @@ def bench_step(steps):
         for _ in range(rounds):  # interleaved: nnlib, PyTorch and the peak see the same load
             for name, run in runs.items():
                 for _ in range(3 if name == "peak" else steps // rounds):
-                    start = time.perf_counter()
+                    start = clock()
                     run()
-                    times[name].append(time.perf_counter() - start)
+                    times[name].append(clock() - start)
         ms = {name: median_ms(t) for name, t in times.items()}
         peak_gflops = peak_flops / ms.pop("peak") / 1e6
         results[np.dtype(dtype).name] = (ms, peak_gflops)
@@ -219,7 +226,8 @@ def main():
     blas = ", ".join(f"{p['internal_api']} {p['num_threads']} thr" for p in threadpool_info())
     print(f"nnlib {nnlib.__version__}, NumPy {np.__version__} ({blas})", end="")
     print(f", PyTorch {torch.__version__} ({torch.get_num_threads()} thr)" if torch else "")
-    print(f"threads: {args.threads} for every library; load average {os.getloadavg()[0]:.2f}")
+    print(f"threads: {args.threads} for every library (NumPy/OpenBLAS, scikit-learn, PyTorch); "
+          f"clock: {clock.__name__}; load average {os.getloadavg()[0]:.2f}")  # fmt: skip
 
     print(f"\n1. Digits MLP 64-128-64-10, Adam 1e-3, batch 64, float64, {args.epochs} epochs")
     print(f"   {'':14}{'ms/epoch':>10}{'test acc':>10}{'nnlib / peer':>14}")
