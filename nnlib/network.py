@@ -102,7 +102,10 @@ class Network:
         What it buys: a built-in optimizer can then update all the parameters with a dozen NumPy
         calls on the two flat arrays instead of a dozen calls per array. For small layers, as in
         the course, those calls cost more than the arithmetic. (Every built-in optimizer works
-        entry by entry, so the result is exactly the same.)
+        entry by entry, so the result is exactly the same; its state, such as Adam's ``m`` and
+        ``v``, is then kept under the key ``"all"``.) If a ``W`` or ``b`` is replaced by a new
+        array, or the optimizer is a custom subclass, training falls back to the parameters by
+        name (``"W1"``, ``"b1"``, ...).
         """
         arrays = [a for layer in self.layers for a in (layer.W, layer.b)]
         self._flat_params = np.empty(sum(a.size for a in arrays), dtype=self.dtype)
