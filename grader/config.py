@@ -44,6 +44,11 @@ def configure(c):
     ]
     c.OverwriteCells.add_missing_cells = True
     c.Execute.timeout = 60  # seconds per cell
+    c.Execute.error_on_timeout = {
+        "ename": "CellTimeoutError",
+        "evalue": "the cell ran past its time limit",
+        "traceback": ["CellTimeoutError: the cell ran past its time limit"],
+    }
     c.SafeExecute.total_timeout = 600  # seconds per notebook
     c.LimitOutput.max_lines = 300
     # feedback shows neither the hidden tests (nbgrader leaves them in by default) ...

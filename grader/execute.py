@@ -148,7 +148,7 @@ class SafeExecute(Execute):
             )
             km.kernel_name = "grader"
             km._kernel_spec = spec  # after kernel_name, whose change resets it
-            self._deadline = time.monotonic() + self.total_timeout
+            self._deadline = None  # set when the first cell starts: kernel start-up is not counted
             self._stopped = None  # why the kernel was stopped, once it was
             self._total_output = 0
             os.environ.pop("JPY_PARENT_PID", None)
@@ -165,6 +165,8 @@ class SafeExecute(Execute):
 
     def _get_timeout(self, cell):
         timeout = super()._get_timeout(cell)
+        if self._deadline is None:
+            return timeout
         left = max(1, int(self._deadline - time.monotonic()))
         return left if timeout is None else min(timeout, left)
 
@@ -198,6 +200,8 @@ class SafeExecute(Execute):
             return cell, resources
         if self._stopped:
             return self._not_run(cell, f"not run: {self._stopped}"), resources
+        if self._deadline is None:
+            self._deadline = time.monotonic() + self.total_timeout
         if time.monotonic() >= self._deadline:
             why = f"the notebook's total time limit ({self.total_timeout} s) was reached"
             self._stopped = why

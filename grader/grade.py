@@ -122,7 +122,8 @@ def failures(autograded_path):
             continue
         errors = [o for o in cell.get("outputs", []) if o.output_type == "error"]
         if errors:
-            e = errors[0]
+            timeouts = [e for e in errors if e.ename == "CellTimeoutError"]
+            e = (timeouts or errors)[0]
             message = (e.get("evalue") or "").strip() or "(no message)"
             out[meta["grade_id"]] = f"{e.ename}: {message}"
     return out

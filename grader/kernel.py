@@ -3,15 +3,21 @@
 It is a normal IPython kernel with two additions, installed before any student code runs:
 
 * Trusted cells. A cell whose code starts with `TRUSTED_HEADER` (the grader sends the
-  instructor's cells and the test cells that way) is compiled and run directly in the user's
+  instructor's cells, tests included, that way) is compiled and run directly in the user's
   namespace, bypassing IPython's input and AST transformers and `run_cell` hooks. Before it runs,
-  the kernel puts back what student code may have changed: the attributes of `builtins`, `numpy`
-  (and its submodules `linalg`, `random`, `testing`), `math` and `nnlib` (modules and their
-  classes) as they were at start-up, and the modules, functions and classes that earlier trusted
-  cells bound to names (helpers such as `import numpy as np` or `def check_close(...)`).
+  the kernel puts back what student code may have changed since start-up: the bindings of the
+  protected modules (builtins, math, operator, functools, ast, hmac, hashlib, traceback, types,
+  every loaded numpy and nnlib module) and their `sys.modules` entries, the code and defaults of
+  their functions (numpy's dispatchers' implementations too), the attributes of nnlib's classes,
+  `sys.path` without the working folder, `__builtins__`, and the modules, functions and classes
+  that earlier trusted cells bound to names (`np`, helpers such as `check_close`). If running
+  the cell changes any of those (a student function that patches numpy when the test calls
+  it), the cell fails with GradingError.
   A trusted cell that runs to its end publishes a token, an HMAC of its code under a secret
-  that the kernel read from a file (and deleted) at start-up; the grader only counts a test
-  cell as passed when the token is there and correct.
+  that the kernel read from a file (and deleted) at start-up; the grader counts a test cell as
+  passed only with the right token, so replacing the kernel's `do_execute` does not help.
+  Not defended: code that digs the secret out of this process's memory (gc, ctypes, frames);
+  the outputs of such a submission look odd, and instructors can review them.
 * Bounded output: each cell may write at most `GRADER_MAX_OUTPUT` bytes to stdout/stderr
   (the grader also caps what it stores, on its side).
 """
@@ -31,9 +37,18 @@ from ipykernel.kernelapp import IPKernelApp
 
 TRUSTED_HEADER = "#%grader-trusted\n"
 TOKEN_MIME = "application/x-grader-token"
+# modules whose bindings (and functions' code) trusted cells get back as they were at start-up:
+# what tests call, and what the trusted path itself uses
 PROTECTED_MODULES = (
     "builtins",
     "math",
+    "operator",
+    "functools",
+    "ast",
+    "hmac",
+    "hashlib",
+    "traceback",
+    "types",
     "numpy",
     "numpy.linalg",
     "numpy.random",
@@ -48,42 +63,87 @@ def token_for(secret, code):
     return hmac.new(secret, code.encode(), hashlib.sha256).hexdigest()
 
 
-def _snapshot(names):
-    """Copies of the namespaces of the protected modules and of the classes they define."""
-    saved = []
-    for name in names:
-        try:
-            module = importlib.import_module(name)
-        except Exception:  # a module that is not installed is not protected
-            continue
-        saved.append((name, module, vars(module), dict(vars(module))))
-        for value in list(vars(module).values()):
-            if isinstance(value, type) and getattr(value, "__module__", "").startswith("nnlib"):
-                saved.append((None, value, None, dict(vars(value))))
-        if name == "nnlib":
-            for sub_name, sub in list(sys.modules.items()):
-                if sub_name.startswith("nnlib.") and isinstance(sub, types.ModuleType):
-                    saved.append((sub_name, sub, vars(sub), dict(vars(sub))))
-                    for value in list(vars(sub).values()):
-                        if isinstance(value, type) and value.__module__.startswith("nnlib"):
-                            saved.append((None, value, None, dict(vars(value))))
-    return saved
+class Snapshot:
+    """Bindings of the protected modules (all loaded numpy/nnlib submodules too), the
+    attributes of nnlib's classes, the code of their functions, sys.modules and sys.path."""
 
+    def __init__(self, names):
+        for name in names:
+            try:
+                importlib.import_module(name)
+            except Exception:  # a module that is not installed is not protected
+                pass
+        self.modules = {
+            name: module
+            for name, module in sys.modules.items()
+            if isinstance(module, types.ModuleType)
+            and (name in names or name.split(".")[0] in ("numpy", "nnlib"))
+        }
+        self.namespaces = [(m, vars(m), dict(vars(m))) for m in self.modules.values()]
+        self.classes = []
+        self.functions = []
+        for _, namespace, _ in self.namespaces:
+            for value in list(namespace.values()):
+                self._add_function(value)
+                if isinstance(value, type) and value.__module__.startswith("nnlib"):
+                    self.classes.append((value, dict(vars(value))))
+                    for member in list(vars(value).values()):
+                        self._add_function(member)
+        self.sys_modules = dict(self.modules)
+        # the course's and Python's own modules, never files in the working folder
+        self.path = [p for p in sys.path if p not in ("", os.getcwd())]
 
-def _restore(saved):
-    for name, obj, namespace, copy in saved:
-        if name is not None:
-            sys.modules[name] = obj
-        for key, value in copy.items():
-            current = namespace.get(key, _MISSING) if namespace is not None else vars(obj).get(key)
-            if current is not value:
-                if namespace is not None:
+    def _add_function(self, value):
+        for f in (value, getattr(value, "_implementation", None)):
+            if isinstance(f, types.FunctionType):
+                self.functions.append((f, f.__code__, f.__defaults__, f.__kwdefaults__))
+
+    def changes(self):
+        """Names of the protected things that differ from the snapshot."""
+        changed = []
+        for module, namespace, copy in self.namespaces:
+            for key, value in copy.items():
+                if namespace.get(key, _MISSING) is not value:
+                    changed.append(f"{module.__name__}.{key}")
+        for cls, copy in self.classes:
+            for key, value in copy.items():
+                if vars(cls).get(key, _MISSING) is not value:
+                    changed.append(f"{cls.__module__}.{cls.__qualname__}.{key}")
+        for f, code, defaults, kwdefaults in self.functions:
+            if f.__code__ is not code or f.__defaults__ is not defaults:
+                changed.append(f"{f.__module__}.{f.__qualname__} (its code)")
+            elif f.__kwdefaults__ is not kwdefaults:
+                changed.append(f"{f.__module__}.{f.__qualname__} (its defaults)")
+        for name, module in self.sys_modules.items():
+            if sys.modules.get(name, _MISSING) is not module:
+                changed.append(f"sys.modules[{name!r}]")
+        return changed
+
+    def restore(self):
+        for name, module in self.sys_modules.items():
+            sys.modules[name] = module
+        for _, namespace, copy in self.namespaces:
+            for key, value in copy.items():
+                if namespace.get(key, _MISSING) is not value:
                     namespace[key] = value
-                else:
+        for cls, copy in self.classes:
+            for key, value in copy.items():
+                if vars(cls).get(key, _MISSING) is not value:
                     try:
-                        setattr(obj, key, value)
+                        setattr(cls, key, value)
                     except (AttributeError, TypeError):
                         pass
+        for f, code, defaults, kwdefaults in self.functions:
+            if f.__code__ is not code:
+                f.__code__ = code
+            if f.__defaults__ is not defaults:
+                f.__defaults__ = defaults
+            if f.__kwdefaults__ is not kwdefaults:
+                f.__kwdefaults__ = kwdefaults
+
+
+class GradingError(Exception):
+    pass
 
 
 def _bound_names(tree):
@@ -100,7 +160,7 @@ def _bound_names(tree):
 
 
 def _make_kernel_class(secret, max_output):
-    saved = _snapshot(PROTECTED_MODULES)
+    saved = Snapshot(PROTECTED_MODULES)
     trusted_names = {}
     streams = {}
 
@@ -113,16 +173,28 @@ def _make_kernel_class(secret, max_output):
 
         def _run_trusted(self, code):
             shell = self.shell
-            _restore(saved)
+            saved.restore()
             for name, stream in streams.items():
                 setattr(sys, name, stream)
-            shell.user_ns.update(trusted_names)
+            student_path = list(sys.path)
+            sys.path[:] = saved.path
+            user_ns = shell.user_ns
+            user_ns.update(trusted_names)
+            user_ns["__builtins__"] = builtins
             shell.execution_count += 1
             count = shell.execution_count
             try:
                 tree = ast.parse(code, "<grading cell>")
-                exec(compile(tree, "<grading cell>", "exec"), shell.user_ns)  # noqa: S102
+                exec(compile(tree, "<grading cell>", "exec"), user_ns)  # noqa: S102
+                changed = saved.changes()
+                if changed:
+                    raise GradingError(
+                        "the code this test ran changed the grading environment: "
+                        + ", ".join(changed[:5])
+                    )
             except BaseException as error:  # noqa: BLE001 - every failure is reported
+                saved.restore()
+                sys.path[:] = student_path
                 sys.stdout.flush()
                 sys.stderr.flush()
                 content = {
@@ -138,10 +210,11 @@ def _make_kernel_class(secret, max_output):
                     ident=self._topic("error"),
                 )
                 return {"status": "error", "execution_count": count, **content}
+            sys.path[:] = student_path
             sys.stdout.flush()
             sys.stderr.flush()
             for name in _bound_names(tree):
-                value = shell.user_ns.get(name)
+                value = user_ns.get(name)
                 if isinstance(value, types.ModuleType | types.FunctionType | type):
                     trusted_names[name] = value
             self.session.send(

@@ -111,6 +111,11 @@ HIJACK = (
     "    return {'status': 'ok', 'execution_count': 1, 'payload': [], 'user_expressions': {}}\n"
     "get_ipython().kernel.do_execute = fake\n"
 )
+PATCH_CODE = (
+    "import ast, numpy\n"
+    "numpy.allclose._implementation.__code__ = (lambda *a, **k: True).__code__\n"
+    "ast.parse = lambda *a, **k: ast.Module(body=[], type_ignores=[])\n"
+)
 STUBBORN_LOOP = (
     "def mean(v):\n    return sum(v) / len(v)\n\n\n"
     "while True:\n    try:\n        while True:\n            pass\n"
@@ -261,6 +266,16 @@ BATCH = {
         {**ALL, "test_mean": 0},
     ),
     "hijack": (W, _with("square", HIJACK), NONE),
+    "patch_when_called": (
+        {
+            **R,
+            "add": "import numpy as np\n\n\ndef add(a, b):\n"
+            "    np.allclose = lambda *args, **kwargs: True\n    return a - b\n",
+        },
+        None,
+        {**ALL, "test_add": 0},
+    ),
+    "patch_code": ({**R, "add": W["add"]}, _with("add", PATCH_CODE), {**ALL, "test_add": 0}),
     # 12 reading the solutions / gradebook / other students, writing them
     "snoop": ({**R, "square": SNOOP}, None, {**ALL, "test_square": 0}),
 }
