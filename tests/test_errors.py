@@ -115,10 +115,11 @@ def _silently(f):
     ],
 )
 @pytest.mark.parametrize("scale", [1e2, 1e4])
-def test_network_forward_backward_extreme_inputs(hidden, output, loss, n_out, scale):
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_network_forward_backward_extreme_inputs(hidden, output, loss, n_out, scale, dtype):
     """Inputs that make |Z| reach 1e4 and beyond: finite outputs, gradients and loss, and no
     warning. (Underflow to 0, as in exp(-1e4), is the exact float result and allowed.)"""
-    net = Network([3, 4, n_out], hidden, output=output, loss=loss, seed=0)
+    net = Network([3, 4, n_out], hidden, output=output, loss=loss, seed=0, dtype=dtype)
     for layer in net.layers:
         layer.W[:] = np.sign(layer.W) * 3.0
     Xe = scale * np.array([[1.0, -1.0, 3.0, -2.0], [-1.0, 1.0, 0.5, 2.0], [2.0, -3, 1, -1]])
