@@ -344,7 +344,7 @@ def autograde(root, assignments, jobs=2, students=None, extra_argv=(), wall_limi
 
     def one(job):
         assignment, student = job
-        logs = os.path.join(root, "grader-logs", assignment)
+        logs = os.path.join(root, "autograded", ".grader-logs", assignment)  # ignored by git
         os.makedirs(logs, exist_ok=True)
         cmd = [sys.executable, "-m", "grader", "_worker", assignment, student, "--root", root]
         env = dict(os.environ, OPENBLAS_NUM_THREADS="1", PYTHONUNBUFFERED="1")
