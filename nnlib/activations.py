@@ -153,6 +153,8 @@ def maxout_derivative(Z, k=2):
     r""":math:`\partial g_i / \partial z_r = 1` for the row :math:`r` that is the maximum of its
     group, else 0; shape of ``Z`` (ties go to the first piece)."""
     Z = np.asarray(Z)
+    if Z.shape[0] % k:
+        raise ValueError(f"maxout: Z has {Z.shape[0]} rows, which is not a multiple of k={k}")
     G = Z.reshape(Z.shape[0] // k, k, *Z.shape[1:])
     winner = G.argmax(axis=1)
     mask = np.zeros_like(G, dtype=np.result_type(Z, np.float32))

@@ -173,7 +173,12 @@ def sparse_categorical_cross_entropy_gradient(y, A):
 
 def one_hot(y, k=None):
     """Integer labels ``(m,)`` to one-hot columns ``(k, m)``."""
-    y = np.asarray(y).astype(np.intp)
+    y = np.asarray(y)
+    if y.dtype.kind not in "iu" and not (
+        y.dtype.kind == "f" and np.all(np.isfinite(y)) and np.all(y == np.round(y))
+    ):
+        raise ValueError(f"y must hold integer class labels, got {y.dtype} values {y[:5]!r}")
+    y = y.astype(np.intp)
     if y.ndim != 1:
         raise ValueError(f"y must be a 1-D array of labels, got shape {y.shape}")
     k = int(y.max()) + 1 if k is None else k

@@ -139,3 +139,16 @@ def test_network_forward_backward_extreme_inputs(hidden, output, loss, n_out, sc
     assert all(np.all(np.isfinite(g)) for g in grads.values())
     history = _silently(lambda: net.fit(Xe, Y, epochs=2, optimizer="adam", progress=False))
     assert np.all(np.isfinite(history["loss"]))
+
+
+def test_maxout_derivative_rejects_rows_not_a_multiple_of_k():
+    from nnlib.activations import maxout_derivative
+
+    with pytest.raises(ValueError, match="not a multiple of k=2"):
+        maxout_derivative(np.zeros((3, 4)), k=2)
+
+
+def test_one_hot_rejects_fractional_labels():
+    with pytest.raises(ValueError, match="integer class labels"):
+        one_hot(np.array([0, 1.7, 2.2]))
+    assert one_hot(np.array([0.0, 2.0])).shape == (3, 2)
