@@ -57,6 +57,19 @@ def _wait_for_widgets(page, timeout=30_000):
     return page.evaluate(WIDGETS_RENDERED)
 
 
+def _settle(page, timeout=15_000):
+    """Give MathJax time to start and freshly drawn images time to decode (then check them)."""
+    for condition in (
+        "!document.querySelector('main .math') || "
+        "(window.MathJax && MathJax.startup && MathJax.startup.promise)",
+        "[...document.querySelectorAll('main img')].every(i => i.complete)",
+    ):
+        try:
+            page.wait_for_function(condition, timeout=timeout)
+        except Exception:  # noqa: BLE001 - the checks that follow report what is missing
+            pass
+
+
 def _ids(path, cache={}):  # noqa: B006 - a cache on purpose
     if path not in cache:
         cache[path] = set(re.findall(r'\bid="([^"]+)"', path.read_text(errors="replace")))
@@ -87,6 +100,7 @@ def test_page_as_a_reader_sees_it(reader, site, book, page):
     every widget drawn; internal links resolve. Saves a screenshot."""
     v = reader(page)
     views, shown = _wait_for_widgets(v.page)
+    _settle(v.page)
     math = v.page.evaluate(MATH)
     broken_images = v.page.evaluate(BROKEN_IMAGES)
     links = _broken_internal_links(v.page.evaluate(LINKS), site, book.html)
@@ -169,3 +183,11 @@ def test_chapter_controls_respond_without_kernel(reader, page, request):
             before = after
     problems += v.problems()
     assert not problems, f"{page}:\n" + "\n".join(problems)
+
+
+def test_requests_off_the_site_are_caught(reader):
+    """The harness itself: a request to another host is blocked and reported (offline proof)."""
+    v = reader(PAGES[0])
+    v.page.evaluate("fetch('http://offline-check.invalid/probe.js').catch(() => null)")
+    v.page.wait_for_timeout(200)
+    assert v.outside_requests == ["http://offline-check.invalid/probe.js"]
