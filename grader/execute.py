@@ -6,7 +6,9 @@
 * `SafeExecute` (replaces nbgrader's Execute): runs the notebook in a grading kernel
   (grader.kernel) started under bubblewrap and rlimits (grader.sandbox), with
   - a per-cell timeout (`Execute.timeout`) and a whole-notebook wall-clock limit
-    (`SafeExecute.total_timeout`): cells after it are not run and count as failed;
+    (`SafeExecute.total_timeout`): cells after it are not run and count as failed; a source
+    notebook's metadata `{"grader": {"timeout": s, "total_timeout": s, "interrupt_grace": s}}`
+    sets these for its assignment;
   - a kernel that ignores the interrupt after a timeout, or dies (os._exit, a segfault, the
     memory limit), is stopped; the cells after it are not run and count as failed;
   - the instructor's cells (test and read-only cells) sent as trusted cells: they bypass the
@@ -106,6 +108,8 @@ class SafeExecute(Execute):
 
     def preprocess(self, nb, resources=None, km=None):
         resources = resources or {}
+        # the restored notebook's metadata is the source's: an assignment may set its own limits
+        self._limits = dict(nb.metadata.get("grader", {}))
         tmp = tempfile.mkdtemp(prefix="grader-kernel-")
         try:
             runtime = os.path.join(tmp, "runtime")
@@ -163,8 +167,14 @@ class SafeExecute(Execute):
 
     start_new_kernel = run_sync(async_start_new_kernel)  # nbclient binds the base class' one
 
+    def _limit(self, name):
+        """A limit: the source notebook's metadata `grader.<name>`, else this preprocessor's."""
+        value = self._limits.get(name)
+        ok = isinstance(value, int | float) and not isinstance(value, bool) and value > 0
+        return value if ok else getattr(self, name)
+
     def _get_timeout(self, cell):
-        timeout = super()._get_timeout(cell)
+        timeout = self._limit("timeout")
         if self._deadline is None:
             return timeout
         left = max(1, int(self._deadline - time.monotonic()))
@@ -201,9 +211,9 @@ class SafeExecute(Execute):
         if self._stopped:
             return self._not_run(cell, f"not run: {self._stopped}"), resources
         if self._deadline is None:
-            self._deadline = time.monotonic() + self.total_timeout
+            self._deadline = time.monotonic() + self._limit("total_timeout")
         if time.monotonic() >= self._deadline:
-            why = f"the notebook's total time limit ({self.total_timeout} s) was reached"
+            why = f"the notebook's total time limit ({self._limit('total_timeout')} s) was reached"
             self._stopped = why
             return self._not_run(cell, f"not run: {why}"), resources
         self._cell_output = 0
@@ -256,7 +266,7 @@ class SafeExecute(Execute):
 
         async def probe():
             msg_id = self.kc.execute("pass", silent=True, store_history=False)
-            deadline = time.monotonic() + self.interrupt_grace
+            deadline = time.monotonic() + self._limit("interrupt_grace")
             while time.monotonic() < deadline:
                 try:
                     msg = await self.kc.shell_channel.get_msg(timeout=1)

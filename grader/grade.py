@@ -23,7 +23,7 @@ import time
 import nbformat
 from traitlets.config import Config
 
-from grader import restore
+from grader import restore, sandbox
 from grader.config import configure
 
 PACKAGE_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -135,8 +135,6 @@ def failures(autograded_path):
 def grade_notebook(path, solutions_dir=None, isolation="auto", timeout=None, total_timeout=None):
     """Grade one notebook; return a dict with the assignment, parts, total and notes."""
     from nbgrader.apps import AutogradeApp, GenerateAssignmentApp
-
-    from grader import sandbox
 
     solutions_dir = solutions_dir or os.path.join(PACKAGE_ROOT, "solutions")
     if not os.path.isdir(solutions_dir):
@@ -348,6 +346,8 @@ def autograde(root, assignments, jobs=2, students=None, extra_argv=(), wall_limi
         os.makedirs(logs, exist_ok=True)
         cmd = [sys.executable, "-m", "grader", "_worker", assignment, student, "--root", root]
         env = dict(os.environ, OPENBLAS_NUM_THREADS="1", PYTHONUNBUFFERED="1")
+        if sandbox.isolation_status()[0]:
+            env["GRADER_ISOLATION_CHECKED"] = "1"
         with open(os.path.join(logs, student + ".log"), "w") as err:
             proc = subprocess.Popen(
                 [*cmd, "--", *extra_argv],

@@ -23,7 +23,8 @@ REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 FIXTURES = os.path.join(os.path.dirname(os.path.abspath(__file__)), "fixtures")
 TOY = "ch00_toy"
 PYTHON = sys.executable
-# limits of the test batch: seconds per cell, per notebook, and to answer after an interrupt
+# the toy's limits (its source's metadata "grader"): seconds per cell, per notebook, and to
+# answer after an interrupt; the course's assignments get the defaults (60 s, 600 s, 10 s)
 CELL_TIMEOUT, TOTAL_TIMEOUT, GRACE = 5, 20, 3
 
 RIGHT = {
@@ -65,6 +66,13 @@ def nbgrader(args, cwd, check=True):
 
 def make_course(path, assignments_from=FIXTURES):
     """A course folder: the project's nbgrader_config.py and a copy of the source notebooks."""
+    source = os.path.join(assignments_from, "solutions", TOY, TOY + ".ipynb")
+    limits = nbformat.read(source, as_version=4).metadata["grader"]
+    assert limits == {
+        "timeout": CELL_TIMEOUT,
+        "total_timeout": TOTAL_TIMEOUT,
+        "interrupt_grace": GRACE,
+    }
     os.makedirs(path, exist_ok=True)
     shutil.copy(os.path.join(REPO, "nbgrader_config.py"), path)
     shutil.copytree(os.path.join(assignments_from, "solutions"), os.path.join(path, "solutions"))
@@ -218,6 +226,15 @@ BATCH = {
         None,
         {**ALL, "test_add": 0},
     ),
+    "hidden_test_fails": (
+        {
+            **R,
+            "add": "def add(a, b):\n    if np.shape(a) != np.shape(b):\n"
+            "        raise ValueError('shapes differ')\n    return a + b\n",
+        },
+        None,
+        {**ALL, "test_add": 0},
+    ),
     # 3 the kernel dies
     "exit": (
         {**R, "add": R["add"] + "\nimport os\nos._exit(3)\n"},
@@ -294,9 +311,23 @@ def release(course):
     return nbformat.read(os.path.join(course, "exercises", TOY, TOY + ".ipynb"), as_version=4)
 
 
+SOLUTIONS = os.path.join(REPO, "solutions")
+# the course's own assignments: graded in the same batch, as students "course_solution"
+# (the source notebook) and "course_exercise" (the untouched student version)
+ASSIGNMENTS = sorted(
+    a
+    for a in (os.listdir(SOLUTIONS) if os.path.isdir(SOLUTIONS) else [])
+    if os.path.isfile(os.path.join(SOLUTIONS, a, a + ".ipynb"))
+)
+
+
+def exercise(a):
+    return os.path.join(REPO, "exercises", a, a + ".ipynb")
+
+
 @pytest.fixture(scope="session")
 def batch(course, release):
-    """Every submission of BATCH graded in one parallel run; returns {student: facts}."""
+    """Every submission of BATCH, and the course's assignments, graded in one parallel run."""
     for student, (answers, extra, _) in BATCH.items():
         nb = answered(release, answers, extra)
         for cell in nb.cells:
@@ -304,15 +335,23 @@ def batch(course, release):
         dest = os.path.join(course, "submitted", student, TOY)
         os.makedirs(dest)
         nbformat.write(nb, os.path.join(dest, TOY + ".ipynb"))
+    for a in ASSIGNMENTS:
+        shutil.copytree(os.path.join(SOLUTIONS, a), os.path.join(course, "solutions", a))
+        for student, path in (
+            ("course_solution", os.path.join(SOLUTIONS, a, a + ".ipynb")),
+            ("course_exercise", exercise(a)),
+        ):
+            if os.path.isfile(path):
+                os.makedirs(os.path.join(course, "submitted", student, a))
+                shutil.copy(path, os.path.join(course, "submitted", student, a, a + ".ipynb"))
     with open(os.path.join(course, "submitted", "solution", TOY, TOY + ".ipynb"), "rb") as f:
         solution_bytes = f.read()
-    cmd = [PYTHON, "-m", "grader", "autograde", TOY, "--jobs", "2", "--json"]
-    cmd += [f"--timeout={CELL_TIMEOUT}", f"--total-timeout={TOTAL_TIMEOUT}"]
-    cmd += [f"--interrupt-grace={GRACE}"]
-    done = run(cmd, course, check=False)
-    facts = {f["student"]: f for f in json.loads(done.stdout.strip().splitlines()[-1])}
+    cmd = [PYTHON, "-m", "grader", "autograde", TOY, *ASSIGNMENTS, "--jobs", "2", "--json"]
+    done = run(cmd, course, check=False, timeout=1800)
+    every = json.loads(done.stdout.strip().splitlines()[-1])
     return {
-        "facts": facts,
+        "facts": {f["student"]: f for f in every if f["assignment"] == TOY},
+        "course_facts": {(f["assignment"], f["student"]): f for f in every},
         "stdout": done.stdout,
         "returncode": done.returncode,
         "course": course,
