@@ -1,10 +1,15 @@
 // Loaded between require.js and the ipywidgets HTML manager (embed-amd.js), on pages with widgets.
 (function () {
-  // 1. The manager finds its font files (the widgets' icons) next to its AMD module's URL;
-  // without this mapping require.js places that module beside the page and the fonts 404.
-  // Point the module at the copy the site serves.
+  // 1. The bundled widget modules find their font files (the widgets' icons, e.g. the Play
+  // button's) next to their AMD module's URL; by default require.js places those modules beside
+  // the page and the fonts 404. Map them all onto the folder that holds embed-amd.js and the fonts.
   var dist = new URL("nnlib-vendor/html-manager", document.currentScript.src).href;
-  window.require.config({ paths: { "@jupyter-widgets/html-manager/dist": dist } });
+  window.require.config({
+    paths: {
+      "@jupyter-widgets/html-manager/dist": dist,
+      "@jupyter-widgets": dist,
+    },
+  });
 
   // 2. Widgets typeset their labels with MathJax 2's MathJax.Hub.Queue whenever window.MathJax
   // exists; the book uses MathJax 3, which has no Hub (TypeError in the console). Give every
