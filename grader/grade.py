@@ -67,6 +67,20 @@ def run_app(app_class, argv, config=None, cwd=None, quiet=True):
 # ------------------------------------------------------------------ which assignment?
 
 
+def _find_solutions(notebook_path):
+    """The course's solutions/: next to this package (a clone), else above the notebook or cwd."""
+    candidates = [os.path.join(PACKAGE_ROOT, "solutions")]
+    for start in (os.path.dirname(os.path.abspath(notebook_path)), os.getcwd()):
+        folder = start
+        while True:
+            candidates.append(os.path.join(folder, "solutions"))
+            parent = os.path.dirname(folder)
+            if parent == folder:
+                break
+            folder = parent
+    return next((c for c in candidates if os.path.isdir(c)), candidates[0])
+
+
 def find_source(notebook, solutions_dir):
     """(assignment, source notebook path) for a student's notebook: by file name, else grade ids."""
     name = os.path.splitext(os.path.basename(notebook.get("_path", "")))[0]
@@ -136,7 +150,7 @@ def grade_notebook(path, solutions_dir=None, isolation="auto", timeout=None, tot
     """Grade one notebook; return a dict with the assignment, parts, total and notes."""
     from nbgrader.apps import AutogradeApp, GenerateAssignmentApp
 
-    solutions_dir = solutions_dir or os.path.join(PACKAGE_ROOT, "solutions")
+    solutions_dir = solutions_dir or _find_solutions(path)
     if not os.path.isdir(solutions_dir):
         raise GradingError(f"no solutions folder at {solutions_dir} (give one with --solutions)")
     try:

@@ -8,7 +8,7 @@ The course's notebooks get the default limits (60 s per cell, 600 s per notebook
 import os
 
 import pytest
-from conftest import ASSIGNMENTS, exercise
+from grading_helpers import ASSIGNMENTS, exercise
 
 PARAMS = ASSIGNMENTS or [pytest.param(None, marks=pytest.mark.skip("no solutions/<a>/<a>.ipynb"))]
 

@@ -4,7 +4,7 @@ import os
 
 import nbformat
 import pytest
-from conftest import BATCH, TOY, nbgrader
+from grading_helpers import BATCH, TOY, nbgrader
 
 
 def test_batch_grades_everyone(batch):

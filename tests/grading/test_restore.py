@@ -4,7 +4,7 @@ import copy
 import os
 
 import nbformat
-from conftest import FIXTURES, TOY, cell_of
+from grading_helpers import FIXTURES, TOY, cell_of
 
 from grader.restore import MISSING_ANSWER, restore
 

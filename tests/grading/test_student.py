@@ -3,7 +3,7 @@
 import os
 
 import nbformat
-from conftest import FIXTURES, PYTHON, RIGHT, WRONG, answered, run
+from grading_helpers import FIXTURES, PYTHON, RIGHT, WRONG, answered, run
 
 
 def test_student_command_report(tmp_path, release):

@@ -5,7 +5,7 @@ import shutil
 import zipfile
 
 import nbformat
-from conftest import RIGHT, TOY, answered, make_course, nbgrader
+from grading_helpers import RIGHT, TOY, answered, make_course, nbgrader
 
 # LMS file names: <student_id>_<anything>_<assignment>.ipynb (see grader.config)
 FILES = {
