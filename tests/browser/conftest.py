@@ -138,7 +138,10 @@ def site(book):
 
 @pytest.fixture(scope="session")
 def browser():
-    playwright_api = pytest.importorskip("playwright.sync_api")
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        pytest.fail("playwright is missing: scripts/setup.sh dev installs requirements-dev.txt")
     if not Path(CHROMIUM).exists():
         pytest.fail(f"{CHROMIUM} is missing: install Debian's chromium (scripts/setup.sh dev)")
     args = [
@@ -151,7 +154,7 @@ def browser():
     ]
     if os.geteuid() == 0:
         args.append("--no-sandbox")
-    with playwright_api.sync_playwright() as p:
+    with sync_playwright() as p:
         chromium = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=args)
         yield chromium
         chromium.close()
