@@ -320,7 +320,6 @@ def worker_main(root, assignment, student, extra_argv):
         "status": status,
         "seconds": round(time.monotonic() - start, 2),
         "worker_max_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024,
-        "kernel_max_rss_mb": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss // 1024,
     }
     print(json.dumps(facts), flush=True)
     return 0 if status == "ok" else 1

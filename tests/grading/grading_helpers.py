@@ -127,7 +127,7 @@ STUBBORN_LOOP = (
 BIG_OUTPUT = (
     "def square(x):\n    return x**2\n\n\n"
     "for i in range(100_000):\n    print('x' * 100)\n"
-    "for i in range(100):\n    display({'text/plain': 'y' * 200_000}, raw=True)\n"
+    "for i in range(500):\n    display({'text/plain': 'y' * 200_000}, raw=True)\n"
 )
 SNOOP = (
     "import os\n\n\n"
