@@ -207,6 +207,8 @@ BATCH = {
     # full marks / nothing
     "solution": (R, None, ALL),
     "untouched": ({}, None, NONE),
+    # a file that is not a notebook at all: graded as an empty one
+    "not_a_notebook": (None, None, NONE),
     # 1 infinite loops: per-cell timeout; a loop that ignores the interrupt; total time limit
     "loop": (
         {**R, "add": "def add(a, b):\n    while True:\n        pass\n"},
