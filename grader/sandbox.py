@@ -53,6 +53,9 @@ def _python_paths():
 def bwrap_args(runtime_dir, work_dir):
     """bubblewrap options for a kernel with this runtime dir and working folder."""
     args = ["bwrap", "--unshare-all", "--die-with-parent", "--new-session"]
+    # /proc, /dev and a private /tmp first: a later bind inside /tmp (a course cloned under
+    # /tmp, a runtime dir) then lands on top of the tmpfs instead of being hidden by it
+    args += ["--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp"]
     args += ["--ro-bind", "/usr", "/usr"]
     for name in ("lib", "lib64", "bin", "sbin"):
         path = "/" + name
@@ -66,7 +69,6 @@ def bwrap_args(runtime_dir, work_dir):
             args += ["--ro-bind", path, path]
     for path in _python_paths():
         args += ["--ro-bind", path, path]
-    args += ["--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp"]
     args += ["--bind", runtime_dir, runtime_dir, "--bind", work_dir, work_dir]
     args += ["--chdir", work_dir, "--uid", "65534", "--gid", "65534"]
     args += ["--setenv", "HOME", "/tmp", "--setenv", "MPLCONFIGDIR", "/tmp"]
