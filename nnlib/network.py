@@ -192,19 +192,25 @@ class Network:
                     f"shape mismatch: Y has shape {Y.shape} but the network's output A has "
                     f"shape {A.shape}"
                 )
-        for layer in self.layers:
-            if layer.activation.name == "step":
-                layer.activation.backward(None, None, None)  # raises the clear error
-        reuse = reuse_buffers
+        self._check_trainable()
         if (out.activation.name, self.loss_name) in FUSED:
             dZ = self._output_dZ(Y, A)
-            dA = out.backward_from_dZ(dZ, len(self.layers) > 1, reuse_buffers=reuse)
+            dA = out.backward_from_dZ(dZ, len(self.layers) > 1, reuse_buffers=reuse_buffers)
         else:
             dA = GRADIENTS[self.loss_name](Y, A).astype(self.dtype, copy=False)
-            dA = out.backward(dA, len(self.layers) > 1, reuse_buffers=reuse)
+            dA = out.backward(dA, len(self.layers) > 1, reuse_buffers=reuse_buffers)
         for i in range(len(self.layers) - 2, -1, -1):
-            dA = self.layers[i].backward(dA, need_dA_prev=i > 0, reuse_buffers=reuse)
+            dA = self.layers[i].backward(dA, need_dA_prev=i > 0, reuse_buffers=reuse_buffers)
         return {f"d{k}": v for k, v in self.gradients().items()}
+
+    def _check_trainable(self):
+        """Refuse to backpropagate through a step layer: its derivative is 0 wherever it exists.
+
+        The error and its message come from :meth:`nnlib.activations.Activation.backward`.
+        """
+        for layer in self.layers:
+            if layer.activation.name == "step":
+                layer.activation.backward(None, None, None)
 
     def train_step(self, X, Y, optimizer):
         """One step of gradient descent on the batch ``(X, Y)``: forward pass, backward pass,
@@ -297,9 +303,7 @@ class Network:
             optimizer = get_optimizer(optimizer, **kwargs)
         elif learning_rate is not None:
             raise ValueError("learning_rate: give it to the Optimizer object, not to fit")
-        for layer in self.layers:
-            if layer.activation.name == "step":
-                layer.activation.backward(None, None, None)  # raises the clear error
+        self._check_trainable()  # before any work, not at the first batch
         classify = self.loss_name in CLASSIFICATION_LOSSES
         labels = _labels_of(Y) if classify else None
         history = {"loss": []}
