@@ -50,3 +50,28 @@ def check_same_shape(name_a, A, name_b, B):
             f"shape mismatch: {name_a} has shape {np.shape(A)} but {name_b} has shape "
             f"{np.shape(B)}; they must be equal"
         )
+
+
+def check_examples(name, X):
+    """At least one example (column): a mean over zero examples is not a number."""
+    if X.shape[-1] == 0:
+        raise ValueError(
+            f"{name} has no examples: shape {X.shape}; expected at least one column "
+            f"(examples are columns)"
+        )
+    return X
+
+
+def check_seed(name, seed):
+    """A seed for ``np.random.default_rng``: None, a non-negative integer, or a Generator."""
+    if seed is None or isinstance(seed, np.random.Generator):
+        return seed
+    if isinstance(seed, bool) or not isinstance(seed, numbers.Integral) or seed < 0:
+        raise ValueError(f"{name} must be a non-negative integer (or None), got {seed!r}")
+    return seed
+
+
+def check_positive_int(name, value):
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
+        raise ValueError(f"{name} must be a positive integer, got {value!r}")
+    return value

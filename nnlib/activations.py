@@ -115,22 +115,33 @@ def softmax(Z):
 
 
 def softmax_derivative(Z):
-    r"""The diagonal of the softmax Jacobian, :math:`\partial a_i / \partial z_i = a_i(1-a_i)`.
+    r"""The softmax Jacobian of every column: ``J[i, j, c]`` is :math:`\partial a_i / \partial z_j`
+    for column ``c``, with
 
-    Only the diagonal: softmax mixes the entries of a column, so backpropagation needs the whole
-    Jacobian :math:`J_{ij} = a_i(\delta_{ij} - a_j)`; use :func:`softmax_backward` for that.
+    .. math:: J_{ij} = a_i(\delta_{ij} - a_j)
+
+    Shape ``(n, n, m)`` for ``Z`` of shape ``(n, m)``. Unlike the element-wise functions, softmax
+    mixes the entries of a column (every :math:`a_i` depends on every :math:`z_j`), so its
+    derivative is a matrix per example, not a number per entry: ``dA * g'(Z)`` does not apply.
+    Backpropagation multiplies by this matrix without building it: :func:`softmax_backward`.
+    ``softmax_derivative(Z)[0, 0]`` is the diagonal entry :math:`a_0(1 - a_0)`.
     """
     A = softmax(Z)
-    return A * (1 - A)
+    n = A.shape[0]
+    identity = np.eye(n, dtype=A.dtype).reshape((n, n) + (1,) * (A.ndim - 1))  # delta_ij
+    return A[:, None] * (identity - A[None, :])
 
 
-def softmax_backward(dA, A):
-    r"""The product of the softmax Jacobian with an upstream gradient, column by column:
+def softmax_backward(dA, Z, A=None):
+    r"""``dZ`` from ``dA`` through a softmax: the Jacobian product, column by column,
 
     .. math:: dZ = J^\top dA = A \odot \left(dA - \textstyle\sum_i A_i\, dA_i\right)
 
-    since :math:`J_{ij} = a_i(\delta_{ij} - a_j)` is symmetric. ``A`` is ``softmax(Z)``.
+    since :math:`J_{ij} = a_i(\delta_{ij} - a_j)` is symmetric. ``A`` is ``softmax(Z)`` (computed
+    from ``Z`` when not given). Same numbers as ``einsum("ijm,im->jm", softmax_derivative(Z), dA)``
+    without the ``n x n`` matrix of each example.
     """
+    A = softmax(Z) if A is None else A
     return A * (dA - np.sum(A * dA, axis=0, keepdims=True))
 
 
@@ -162,6 +173,12 @@ def maxout_derivative(Z, k=2):
     return mask.reshape(Z.shape)
 
 
+def maxout_backward(dA, Z, A=None, k=2):
+    r"""``dZ`` from ``dA`` through maxout: each output's gradient goes to the winning row of its
+    group, the other rows get 0. ``dA`` has ``n`` rows, ``dZ`` has ``n * k``."""
+    return maxout_derivative(Z, k=k) * np.repeat(dA, k, axis=0)
+
+
 # ---------------------------------------------------------------------------------------------
 # One table, found by name (as in scikit-learn's neural_network/_base.py)
 # ---------------------------------------------------------------------------------------------
@@ -190,6 +207,13 @@ DERIVATIVES = {
     "softmax": softmax_derivative,
 }
 
+#: Activations that are not element-wise: backpropagation through them is a product of their
+#: Jacobian with ``dA`` (``dZ = J^T dA``), not ``dA * g'(Z)``. Each takes ``(dA, Z, A, **params)``.
+JACOBIAN_PRODUCTS = {
+    "softmax": softmax_backward,
+    "maxout": maxout_backward,
+}
+
 #: The parameter each activation takes, with its default.
 PARAMETERS = {"leaky_relu": {"alpha": 0.01}, "elu": {"alpha": 1.0}, "maxout": {"k": 2}}
 
@@ -197,9 +221,11 @@ PARAMETERS = {"leaky_relu": {"alpha": 0.01}, "elu": {"alpha": 1.0}, "maxout": {"
 class Activation:
     """An activation chosen by name, with its parameter, as a layer uses it.
 
-    ``forward(Z)`` gives ``A = g(Z)``; ``backward(dA, Z, A)`` gives ``dZ``, the gradient of the
-    loss with respect to ``Z``: ``dA * g'(Z)`` for element-wise functions, the Jacobian product
-    for softmax, the routing to the winning piece for maxout.
+    ``forward(Z)`` is ``ACTIVATIONS[name](Z)``; ``backward(dA, Z, A)`` gives ``dZ``, the gradient
+    of the loss with respect to ``Z``: ``dA * DERIVATIVES[name](Z)`` for the element-wise
+    functions, ``JACOBIAN_PRODUCTS[name](dA, Z, A)`` for softmax and maxout. The functions are
+    looked up in the tables at every call, so the tables are what trains: replace
+    ``DERIVATIVES["relu"]`` and every network with ReLU layers backpropagates with your function.
     """
 
     def __init__(self, name, **params):
@@ -224,54 +250,38 @@ class Activation:
             check_finite("alpha", self.params["alpha"])
             if name == "elu":
                 check_positive("alpha", self.params["alpha"])
-        self.function = ACTIVATIONS[name]
-        self.derivative_function = DERIVATIVES[name]
 
     @property
     def pieces(self):
         """How many rows of Z make one output row (``k`` for maxout, else 1)."""
-        return self.params["k"] if self.name == "maxout" else 1
+        return self.params.get("k", 1)
 
     def __call__(self, Z):
         return self.forward(Z)
 
-    def forward(self, Z, out=None):
-        """``A = g(Z)``; with ``out``, written into that array (ReLU, tanh, sigmoid without a
-        temporary array)."""
-        if out is None:
-            return self.function(Z, **self.params)
-        if self.name == "relu":
-            return np.maximum(Z, 0, out=out)
-        if self.name == "tanh":
-            return np.tanh(Z, out=out)
-        out[...] = self.function(Z, **self.params)
-        return out
+    def forward(self, Z):
+        """``A = g(Z)``."""
+        return ACTIVATIONS[self.name](Z, **self.params)
 
     def derivative(self, Z):
-        return self.derivative_function(Z, **self.params)
+        """``g'(Z)`` from the table (for softmax: the Jacobian of every column)."""
+        return DERIVATIVES[self.name](Z, **self.params)
 
-    def backward(self, dA, Z, A, out=None):
-        """``dZ`` from ``dA``; with ``out``, written into that array."""
+    def backward(self, dA, Z, A=None):
+        """``dZ``, the gradient with respect to ``Z``, from ``dA``, that with respect to ``A``."""
+        self.check_trainable()
+        if self.name in JACOBIAN_PRODUCTS:
+            return JACOBIAN_PRODUCTS[self.name](dA, Z, A, **self.params)
+        return dA * DERIVATIVES[self.name](Z, **self.params)
+
+    def check_trainable(self):
+        """Refuse the step function: its derivative is 0 wherever it exists."""
         if self.name == "step":
             raise ValueError(
                 "activation 'step' has no usable gradient (its derivative is 0 wherever it "
                 "exists), so a network cannot be trained through it by gradient descent; "
                 "use 'sigmoid' or another differentiable activation"
             )
-        if self.name == "softmax":
-            dZ = softmax_backward(dA, A)
-        elif self.name == "maxout":
-            dZ = self.derivative(Z) * np.repeat(dA, self.params["k"], axis=0)
-        elif self.name == "relu":  # dA * g'(Z) with g'(Z) = (Z > 0), without a float mask
-            return np.multiply(dA, Z > 0, out=out)
-        elif self.name == "tanh" and A is not None:  # g'(Z) = 1 - A^2, A = tanh(Z) kept
-            return np.multiply(dA, 1 - A * A, out=out)
-        else:
-            dZ = dA * self.derivative(Z)
-        if out is None:
-            return dZ
-        out[...] = dZ
-        return out
 
     def __repr__(self):
         extra = "".join(f", {k}={v!r}" for k, v in self.params.items())

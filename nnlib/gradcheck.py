@@ -10,10 +10,18 @@ with an error of order :math:`\varepsilon^2`, and compare with what backpropagat
 
 import numpy as np
 
+from nnlib._checks import check_positive
+
 
 def numerical_gradient(f, theta, epsilon=1e-6):
     """Central-difference gradient of the scalar function ``f()`` with respect to the array
-    ``theta``, which is changed in place and restored entry by entry."""
+    ``theta``, which is changed in place and restored entry by entry. ``epsilon > 0``."""
+    check_positive("epsilon", epsilon)
+    if not isinstance(theta, np.ndarray) or theta.dtype.kind != "f":
+        raise ValueError(
+            f"theta must be a float array that f reads (it is changed in place), got "
+            f"{type(theta).__name__} {getattr(theta, 'dtype', '')}"
+        )
     grad = np.zeros_like(theta, dtype=np.float64)
     flat = theta.reshape(-1)
     for i in range(flat.size):
@@ -38,14 +46,24 @@ def gradient_check(network, X, Y, epsilon=1e-6):
     """Compare the network's backpropagated gradients with central differences.
 
     Returns ``{"W1": error, "b1": error, ...}``, each the worst relative error of that
-    parameter's entries (see :func:`relative_error`). Below about 1e-7 in float64 means the
-    backward pass is right.
+    parameter's entries (see :func:`relative_error`). Below about 1e-7 means the backward pass
+    is right.
+
+    Always computed in float64: a float32 network is checked on a float64 copy (same weights,
+    same formulas). In float32 the loss has about 7 significant digits, so a difference
+    ``J(θ + ε) - J(θ - ε)`` with a small ``ε`` is mostly rounding, and a correct backward pass
+    would show relative errors near 1.
     """
+    check_positive("epsilon", epsilon)
+    if network.dtype != np.float64:
+        network = network.astype(np.float64)
+    X = np.asarray(X, dtype=np.float64)
+    if network.loss_name != "sparse_categorical_cross_entropy":
+        Y = np.asarray(Y, dtype=np.float64)
     network.forward(X)
-    network.backward(Y)
-    grads = {k: v.copy() for k, v in network.gradients().items()}
+    grads = {k: v.copy() for k, v in network.backward(Y).items()}
     errors = {}
     for name, theta in network.parameters().items():
         numeric = numerical_gradient(lambda: network.compute_loss(X, Y), theta, epsilon)
-        errors[name] = relative_error(grads[name], numeric)
+        errors[name] = relative_error(grads["d" + name], numeric)
     return errors

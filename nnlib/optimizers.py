@@ -1,9 +1,14 @@
 r"""Optimizers: how a gradient becomes a change of the parameters.
 
-Each optimizer's ``step(params, grads)`` takes two dicts with the same keys (``"W1"``, ``"b1"``,
-...), updates the arrays of ``params`` **in place** and keeps its own state (velocities, caches)
-per key. ``t`` counts the steps taken. Written as in the original papers; hyperparameters are
-checked when the optimizer is made.
+Each optimizer's ``step(params, grads)`` takes two dicts: ``params`` by name (``"W1"``, ``"b1"``,
+...) and ``grads`` named as the course names gradients (``"dW1"``, ``"db1"``, what
+``Network.backward`` returns; the parameter's own name is accepted too). It updates the arrays of
+``params`` **in place** and keeps its own state (velocities, caches) per parameter name, so::
+
+    opt.step(net.parameters(), net.backward(Y))
+
+is one step of gradient descent. ``t`` counts the steps taken. Written as in the original
+papers; hyperparameters are checked when the optimizer is made.
 """
 
 import numpy as np
@@ -12,7 +17,16 @@ from nnlib._checks import check_positive, check_unit_interval
 
 
 class Optimizer:
-    """Base class: holds ``learning_rate`` and the step count ``t``."""
+    """Base class: holds ``learning_rate`` and the step count ``t``.
+
+    ``elementwise = True`` declares that ``update`` treats every entry of every parameter alike
+    (true of every optimizer here). ``fit`` then hands it all the parameters at once, as one flat
+    vector under the name ``"all"`` (see :mod:`nnlib.fast`): the same result, fewer NumPy calls,
+    and the state kept under ``"all"``. A subclass that treats parameters differently by name
+    (say, no update of the biases) leaves it ``False`` and gets them one by one.
+    """
+
+    elementwise = False
 
     def __init__(self, learning_rate):
         self.learning_rate = check_positive("learning_rate", learning_rate)
@@ -22,9 +36,16 @@ class Optimizer:
     def step(self, params, grads):
         self.t += 1
         for key, W in params.items():
-            if key not in grads:
-                raise ValueError(f"grads has no entry {key!r} for parameter {key!r}")
-            dW = grads[key]
+            if "d" + key in grads:
+                dW = grads["d" + key]
+            elif key in grads:
+                dW = grads[key]
+            else:
+                raise ValueError(
+                    f"grads has no entry {'d' + key!r} (or {key!r}) for parameter {key!r}; "
+                    f"it has {sorted(grads)}"
+                )
+            dW = np.asarray(dW)
             if dW.shape != W.shape:
                 raise ValueError(
                     f"shape mismatch: parameter {key!r} has shape {W.shape} but its gradient "
@@ -52,6 +73,8 @@ class SGD(Optimizer):
 
     .. math:: W \leftarrow W - \eta\, dW
     """
+
+    elementwise = True
 
     def __init__(self, learning_rate=0.01):
         super().__init__(learning_rate)
@@ -86,6 +109,8 @@ class Momentum(Optimizer):
         form: ``"average"`` or ``"velocity"``.
     """
 
+    elementwise = True
+
     def __init__(self, learning_rate=0.01, beta=0.9, form="average"):
         super().__init__(learning_rate)
         self.beta = check_unit_interval("beta", beta)
@@ -119,6 +144,8 @@ class Nesterov(Optimizer):
         \tilde W \leftarrow \tilde W + \beta v - \eta\, d\tilde W
     """
 
+    elementwise = True
+
     def __init__(self, learning_rate=0.01, beta=0.9):
         super().__init__(learning_rate)
         self.beta = check_unit_interval("beta", beta)
@@ -141,6 +168,8 @@ class Adagrad(Optimizer):
     none.)
     """
 
+    elementwise = True
+
     def __init__(self, learning_rate=0.01, epsilon=1e-10):
         super().__init__(learning_rate)
         self.epsilon = check_positive("epsilon", epsilon)
@@ -162,6 +191,8 @@ class RMSProp(Optimizer):
     Defaults: :math:`\eta = 0.001`, :math:`\rho = 0.9` (the lecture's),
     :math:`\varepsilon = 10^{-8}`.
     """
+
+    elementwise = True
 
     def __init__(self, learning_rate=0.001, rho=0.9, epsilon=1e-8):
         super().__init__(learning_rate)
@@ -189,6 +220,8 @@ class Adam(Optimizer):
     step size :math:`\eta\sqrt{1-\beta_2^t}/(1-\beta_1^t)` as the paper's Section 2 suggests
     (with :math:`\varepsilon` scaled to match, so the result is Algorithm 1's exactly).
     """
+
+    elementwise = True
 
     def __init__(self, learning_rate=0.001, beta1=0.9, beta2=0.999, epsilon=1e-8):
         super().__init__(learning_rate)
@@ -231,7 +264,12 @@ def get_optimizer(optimizer, **kwargs):
     """An optimizer from its name (``"adam"``) and hyperparameters, or an Optimizer as is."""
     if isinstance(optimizer, Optimizer):
         return optimizer
-    if optimizer not in OPTIMIZERS:
+    if isinstance(optimizer, type) and issubclass(optimizer, Optimizer):
+        raise ValueError(
+            f"optimizer: got the class {optimizer.__name__}, expected an object made from it, "
+            f"e.g. {optimizer.__name__}() or {optimizer.__name__}(learning_rate=0.01)"
+        )
+    if not isinstance(optimizer, str) or optimizer not in OPTIMIZERS:
         raise ValueError(
             f"optimizer: unknown name {optimizer!r}; expected one of {sorted(OPTIMIZERS)}"
         )

@@ -21,7 +21,10 @@ y = np.array([0, 1, 2, 1, 0])
     "call, message",
     [
         # shape mismatches, naming both shapes
-        (lambda: _classifier().forward(np.ones((4, 5))), r"W has shape \(4, 3\).*\(4, 5\)"),
+        (
+            lambda: _classifier().forward(np.ones((4, 5))),
+            r"X has shape \(4, 5\).*W has shape \(4, 3\)",
+        ),
         (
             lambda: _classifier().fit(np.ones((4, 5)), y, progress=False),
             r"X has shape \(4, 5\).*W has shape \(4, 3\)",

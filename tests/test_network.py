@@ -208,9 +208,9 @@ def test_progress_bar_can_be_on_or_off(monkeypatch):
 def test_progress_bar_is_notebook_aware():
     """nnlib takes its bar from tqdm.auto, which is the widget bar inside Jupyter and the text
     bar elsewhere."""
-    import nnlib.network
+    import nnlib.training
 
-    source = open(nnlib.network.__file__).read()
+    source = open(nnlib.training.__file__).read()
     assert "from tqdm.auto import tqdm" in source
 
 
