@@ -172,7 +172,7 @@ class Network:
 
     def forward(self, X):
         """``A[L]`` for ``X`` of shape ``(n[0], m)``; each layer keeps its cache."""
-        A = self._check_X(X)
+        A = self.check_inputs(X)
         for layer in self.layers:
             A = layer.forward(A)
         return A
@@ -220,25 +220,28 @@ class Network:
         ``check=False`` skips the checks of ``X`` and ``Y`` (``fit`` checks them once).
         """
         if check:
-            X = self._check_X(X)
+            X = self.check_inputs(X)
             Y = check_targets(self.loss_name, Y, self.layers[-1].n_out, X.shape[1], self.dtype)
             optimizer = get_optimizer(optimizer)
             self.check_trainable()
         return fast.train_step(self, X, Y, optimizer, self._workspace)
 
-    def _check_X(self, X):
-        X = check_array("X", X)
-        check_examples("X", X)
+    def check_inputs(self, X, name="X"):
+        """``X`` checked for this network (finite, 2-D, ``n[0]`` rows, at least one column) and
+        in its dtype."""
+        X = check_array(name, X)
+        check_examples(name, X)
         n_in = self.layers[0].n_in
         if X.shape[0] != n_in:
             hint = (
-                "; X looks like examples as rows: pass X.T (examples are columns)"
+                f"; {name} looks like examples as rows: pass {name}.T (examples are columns)"
                 if X.shape[1] == n_in
                 else ""
             )
             raise ValueError(
-                f"shape mismatch: X has shape {X.shape} but the first layer's W has shape "
-                f"{self.layers[0].W.shape}; X needs {n_in} rows (one per input feature){hint}"
+                f"shape mismatch: {name} has shape {X.shape} but the first layer's W has shape "
+                f"{self.layers[0].W.shape}; {name} needs {n_in} rows (one per input feature)"
+                f"{hint}"
             )
         return X.astype(self.dtype, copy=False)
 

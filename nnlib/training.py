@@ -60,7 +60,7 @@ def fit(
         with validation data, ``"learning_rate"`` with a schedule; with ``patience``, also
         ``"best_epoch"`` (an int, counted from 0), the epoch whose weights were kept.
     """
-    X = network._check_X(X)
+    X = network.check_inputs(X)
     m = X.shape[1]
     loss_name = network.loss_name
     Y = check_targets(loss_name, Y, network.layers[-1].n_out, m, network.dtype)
@@ -166,17 +166,17 @@ def _check_validation(network, validation_data):
         X_val, Y_val = validation_data
     except (TypeError, ValueError):
         raise ValueError("validation_data must be a pair (X_val, Y_val)") from None
-    X_val = network._check_X(X_val)
+    X_val = network.check_inputs(X_val, "X_val")
     n_out = network.layers[-1].n_out
     return X_val, check_targets(network.loss_name, Y_val, n_out, X_val.shape[1], network.dtype)
 
 
 def _hint_if_stalled(losses):
-    """With fit's default optimizer (SGD, learning rate 0.01), say so when the loss hardly moved:
-    that learning rate is small for many problems (XOR needs about 1, or Adam)."""
-    if losses[-1] > 0.99 * losses[0]:
+    """With fit's default optimizer (SGD, learning rate 0.01), say so when the loss did not even
+    halve: that learning rate is small for many problems (XOR needs about 1, or Adam)."""
+    if losses[-1] > 0.5 * losses[0]:
         warnings.warn(
-            f"the loss hardly changed ({losses[0]:.4g} -> {losses[-1]:.4g}) with fit's default "
+            f"the loss hardly fell ({losses[0]:.4g} -> {losses[-1]:.4g}) with fit's default "
             f"optimizer, SGD with learning_rate=0.01; try a larger learning_rate, more epochs, "
             f"or optimizer='adam'",
             UserWarning,
