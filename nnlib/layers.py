@@ -46,7 +46,7 @@ def dense_backward(dZ, W, A_prev, need_dA_prev=True, out=(None, None, None)):
     ``dW``, ``db``, ``dA_prev`` into (used by :mod:`nnlib.fast`).
     """
     dW = np.matmul(dZ, A_prev.T, out=out[0])
-    db = np.sum(dZ, axis=1, keepdims=True, out=out[1])
+    db = dZ.sum(axis=1, keepdims=True, out=out[1])
     dA_prev = np.matmul(W.T, dZ, out=out[2]) if need_dA_prev else None
     return dW, db, dA_prev
 

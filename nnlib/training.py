@@ -103,8 +103,9 @@ def fit(
 
     rng = np.random.default_rng(seed)
     # The examples as rows, so that gathering a mini-batch copies whole rows (fast); a batch is
-    # then X_rows[idx].T, again of shape (n[0], batch).
+    # then X_rows[idx].T, again of shape (n[0], batch), gathered into an array kept per size.
     X_rows = np.ascontiguousarray(X.T)
+    batch_rows = {}
     bar = _progress_bar(epochs, progress)
     try:
         for epoch in range(epochs):
@@ -120,7 +121,11 @@ def fit(
                 if batch_size >= m and not shuffle:
                     X_batch, Y_batch = X, Y
                 else:
-                    X_batch, Y_batch = X_rows[idx].T, Y[..., idx]
+                    rows = batch_rows.get(len(idx))
+                    if rows is None:
+                        rows = batch_rows[len(idx)] = np.empty((len(idx), X.shape[0]), X.dtype)
+                    X_batch = np.take(X_rows, idx, axis=0, out=rows).T
+                    Y_batch = Y[..., idx]
                 A = network.train_step(X_batch, Y_batch, optimizer, check=False)
                 # the loss and accuracy of this batch, before the update
                 total_loss += LOSSES[loss_name](Y_batch, A, check=False) * len(idx)
