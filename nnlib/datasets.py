@@ -6,6 +6,8 @@ one-hot columns.
 
 import numpy as np
 
+from nnlib._checks import check_seed
+
 
 def study_hours():
     """Hours studied and the grade obtained, five students: ``(hours, grades)``, 1-D arrays."""
@@ -28,7 +30,7 @@ def xor():
 
 def two_moons(m=200, noise=0.1, seed=0):
     """Two interleaving half circles, ``m`` points in all: ``X (2, m)``, ``y (m,)`` in {0, 1}."""
-    rng = np.random.default_rng(seed)
+    rng = np.random.default_rng(check_seed("seed", seed))
     m0 = m // 2
     t0 = np.linspace(0, np.pi, m0)
     t1 = np.linspace(0, np.pi, m - m0)
@@ -42,7 +44,7 @@ def two_moons(m=200, noise=0.1, seed=0):
 
 def spirals(m_per_class=100, classes=3, noise=0.2, seed=0):
     """``classes`` interleaved spiral arms (the classic CS231n data): ``X (2, m)``, ``y (m,)``."""
-    rng = np.random.default_rng(seed)
+    rng = np.random.default_rng(check_seed("seed", seed))
     X = np.zeros((2, m_per_class * classes))
     y = np.zeros(m_per_class * classes, dtype=np.intp)
     for k in range(classes):
@@ -81,7 +83,7 @@ def train_test_split(X, y, test_fraction=0.2, seed=0):
         raise ValueError(f"shape mismatch: X has {m} columns (examples) but y has shape {y.shape}")
     if not 0 < test_fraction < 1:
         raise ValueError(f"test_fraction must be in (0, 1), got {test_fraction!r}")
-    order = np.random.default_rng(seed).permutation(m)
+    order = np.random.default_rng(check_seed("seed", seed)).permutation(m)
     n_test = int(round(m * test_fraction))
     test, train = order[:n_test], order[n_test:]
     return X[:, train], X[:, test], y[..., train], y[..., test]

@@ -6,6 +6,8 @@ Each returns ``W`` of shape ``(n_out, n_in)``, i.e. ``(n[l], n[l-1])``; biases s
 
 import numpy as np
 
+from nnlib._checks import check_seed
+
 
 def zeros(n_out, n_in, rng=None, dtype=np.float64):
     r""":math:`W = 0`. Every unit of a layer then computes the same thing and receives the same
@@ -16,7 +18,7 @@ def zeros(n_out, n_in, rng=None, dtype=np.float64):
 def small_random(n_out, n_in, rng=None, dtype=np.float64, scale=0.01):
     r""":math:`W_{ij} \sim \mathcal{N}(0, \text{scale}^2)`, ``scale = 0.01`` by default: breaks the
     symmetry, but in a deep network the signal shrinks layer after layer."""
-    rng = np.random.default_rng(rng)
+    rng = np.random.default_rng(check_seed("rng", rng))
     return (scale * rng.standard_normal((n_out, n_in))).astype(dtype)
 
 
@@ -24,14 +26,14 @@ def xavier_uniform(n_out, n_in, rng=None, dtype=np.float64):
     r"""Glorot & Bengio (2010), uniform:
     :math:`W_{ij} \sim U\!\left[-\sqrt{6/(n_{in}+n_{out})},\ \sqrt{6/(n_{in}+n_{out})}\right]`,
     so :math:`\operatorname{Var}(W_{ij}) = 2/(n_{in}+n_{out})`. Suited to tanh and sigmoid."""
-    rng = np.random.default_rng(rng)
+    rng = np.random.default_rng(check_seed("rng", rng))
     limit = np.sqrt(6 / (n_in + n_out))
     return rng.uniform(-limit, limit, (n_out, n_in)).astype(dtype)
 
 
 def xavier_normal(n_out, n_in, rng=None, dtype=np.float64):
     r"""Glorot & Bengio (2010), normal: :math:`W_{ij} \sim \mathcal{N}(0,\ 2/(n_{in}+n_{out}))`."""
-    rng = np.random.default_rng(rng)
+    rng = np.random.default_rng(check_seed("rng", rng))
     return (np.sqrt(2 / (n_in + n_out)) * rng.standard_normal((n_out, n_in))).astype(dtype)
 
 
@@ -39,7 +41,7 @@ def he(n_out, n_in, rng=None, dtype=np.float64):
     r"""He et al. (2015), normal: :math:`W_{ij} \sim \mathcal{N}(0,\ 2/n_{in})`. ReLU zeroes half of
     its inputs on average; the factor 2 makes up for it and keeps the variance of ``Z`` constant
     from layer to layer."""
-    rng = np.random.default_rng(rng)
+    rng = np.random.default_rng(check_seed("rng", rng))
     return (np.sqrt(2 / n_in) * rng.standard_normal((n_out, n_in))).astype(dtype)
 
 

@@ -313,3 +313,11 @@ def test_optimizer_state_across_fit_calls():
     restart.fit(X_m, Y_m, epochs=3, optimizer="adam", seed=0, progress=False)
     assert restart.optimizer.t == 3  # a new Adam: its moments started again from zero
     assert not np.allclose(restart.parameters()["W1"], twice.parameters()["W1"])
+
+
+def test_negative_seeds_are_refused_everywhere():
+    with pytest.raises(ValueError, match="seed must be a non-negative integer"):
+        nnlib.datasets.two_moons(seed=-1)
+    with pytest.raises(ValueError, match="rng must be a non-negative integer"):
+        nnlib.initializers.he(3, 2, rng=-1)
+    assert nnlib.initializers.he(3, 2, rng=np.random.default_rng(0)).shape == (3, 2)
