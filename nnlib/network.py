@@ -180,7 +180,7 @@ class Network:
     def loss(self, Y, A=None):
         """The mean loss of the output ``A`` (by default, that of the last forward pass)."""
         if A is None:
-            A = self.layers[-1]._cache()[2]
+            A = self._last_forward()[2]
         return LOSSES[self.loss_name](Y, A)
 
     def compute_loss(self, X, Y):
@@ -196,7 +196,7 @@ class Network:
         :math:`dW = dZ A_{prev}^\top`, :math:`db = \sum dZ`, :math:`dA_{prev} = W^\top dZ`.
         """
         out = self.layers[-1]
-        A_prev, Z, A = out._cache()
+        A_prev, Z, A = self._last_forward()
         Y = check_targets(self.loss_name, Y, out.n_out, A.shape[1], self.dtype)
         self.check_trainable()
         dZ = output_gradient(self.loss_name, out.activation, Y, Z, A)
@@ -204,6 +204,12 @@ class Network:
         for i in range(len(self.layers) - 2, -1, -1):
             dA = self.layers[i].backward(dA, need_dA_prev=i > 0)
         return self.gradients()
+
+    def _last_forward(self):
+        """The output layer's cache ``(A_prev, Z, A)`` from the last forward pass."""
+        if self.layers[-1].cache is None:
+            raise ValueError("no forward pass yet: call forward(X) before loss(Y) or backward(Y)")
+        return self.layers[-1].cache
 
     def check_trainable(self):
         """Refuse to backpropagate through a step layer: its derivative is 0 wherever it exists."""
