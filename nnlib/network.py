@@ -228,6 +228,13 @@ class Network:
         if check:
             X = self.check_inputs(X)
             Y = check_targets(self.loss_name, Y, self.layers[-1].n_out, X.shape[1], self.dtype)
+            if isinstance(optimizer, str):
+                raise ValueError(
+                    f"optimizer: train_step needs an Optimizer object, which keeps its state "
+                    f"from one step to the next (a name would make a new one at every step), "
+                    f"e.g. opt = nnlib.get_optimizer({optimizer!r}) once, then train_step(X, Y, "
+                    f"opt)"
+                )
             optimizer = get_optimizer(optimizer)
             self.check_trainable()
         return fast.train_step(self, X, Y, optimizer, self._workspace)

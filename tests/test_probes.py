@@ -186,6 +186,8 @@ def test_train_step_checks_labels_like_fit(bad, message):
         net.fit(X[:, :5], y, progress=False)
     with pytest.raises(ValueError, match="optimizer: got the class Adam"):
         net.train_step(X[:, :5], np.zeros(5, dtype=int), Adam)
+    with pytest.raises(ValueError, match="train_step needs an Optimizer object"):
+        net.train_step(X[:, :5], np.zeros(5, dtype=int), "adam")
 
 
 def test_fit_defaults_on_xor_give_a_hint():
