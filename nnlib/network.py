@@ -303,13 +303,28 @@ class Network:
 
     # -- training --------------------------------------------------------------------------
 
-    def fit(self, X, Y, epochs=100, optimizer="sgd", learning_rate=None, **options):
-        """Train with mini-batch gradient descent; returns the history.
-
-        See :func:`nnlib.training.fit` for every option (batch size, shuffling, validation data,
-        early stopping, learning-rate schedule, progress bar).
-        """
-        return training.fit(self, X, Y, epochs, optimizer, learning_rate, **options)
+    def fit(
+        self,
+        X,
+        Y,
+        epochs=100,
+        optimizer="sgd",
+        learning_rate=None,
+        batch_size=None,
+        shuffle=True,
+        seed=0,
+        loss_threshold=None,
+        validation_data=None,
+        patience=None,
+        schedule=None,
+        progress=True,
+    ):
+        """Train with mini-batch gradient descent; returns the history (a dict of lists, one
+        entry per epoch). Every argument is explained in :func:`nnlib.training.fit`."""
+        return training.fit(
+            self, X, Y, epochs, optimizer, learning_rate, batch_size, shuffle, seed,
+            loss_threshold, validation_data, patience, schedule, progress,
+        )  # fmt: skip
 
     def __repr__(self):
         sizes = [self.layers[0].n_in] + [layer.n_out for layer in self.layers]
