@@ -19,6 +19,7 @@ import html
 import io
 import itertools
 import numbers
+import re
 
 import ipywidgets as widgets
 import matplotlib
@@ -32,8 +33,9 @@ MAX_FRAME_BYTES = 1_500_000
 # twice as many pixels each way, for screens with two device pixels per CSS pixel.
 FRAME_DPI = 72
 FRAME_SCALE = 2
-# WebP quality (0-100): at twice the resolution, 80 keeps lines and 8-point text crisp.
-FRAME_QUALITY = 80
+# WebP quality (0-100): at twice the resolution, 70 keeps lines and 8-point text crisp
+# (about 1.25 times the bytes of the old 1x 128-colour PNG frames).
+FRAME_QUALITY = 70
 
 # Okabe & Ito's eight colours, told apart with every common colour-vision deficiency
 # (https://jfly.uni-koeln.de/color/), black last.
@@ -324,6 +326,91 @@ def frames(widget):
 def _size(widget):
     """Bytes of image and HTML data in a frame or a Stack of frames."""
     return sum(len(f.value) for f in frames(widget))
+
+
+class Number:
+    """A number as the text shows it: its repr is the number written with a format spec.
+
+    The chapters' text shows computed numbers as MyST inline expressions, ``{eval}`w_2f```,
+    which the book build (myst-nb) and JupyterLab (jupyterlab-myst) both evaluate in the
+    notebook's kernel and show as the value's plain-text form: for a ``Number`` that is the
+    formatted number itself (no quotes, unlike a ``str``).
+
+    The spec is Python's format mini-language (``".2f"``, ``".1e"``, ``"g"``; ``""`` writes
+    the value as ``str`` does), applied as myst-nb's ``{glue:text}`` applied it: an integer
+    type (``d``) first makes the value an ``int``, a float type (``f``, ``e``, ``g``, ``%``)
+    a ``float``.
+    """
+
+    def __init__(self, value, spec=""):
+        self.value = value
+        self.spec = spec
+        self.text = _format_number(value, spec)
+
+    def __repr__(self):
+        return self.text
+
+    def __str__(self):
+        return self.text
+
+
+def _format_number(value, spec):
+    if spec == "":
+        return str(value)
+    kind = spec[-1]
+    try:
+        if kind in "bcdoxX":
+            value = int(value)
+        elif kind in "eEfFgGn%":
+            value = float(value)
+        return format(value, spec)
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"cannot write {value!r} with the format spec {spec!r}: {exc}") from None
+
+
+class TextNumbers:
+    """``glue_number(name, value)`` for chapters whose text shows numbers as ``{eval}``.
+
+    Args:
+        namespace: where the text's variables go: the notebook's ``globals()``.
+        formats: ``{name: [format spec, ...]}``, the ways the text writes each kept number.
+
+    Calling it keeps ``value`` as one variable per format, named by :meth:`variable`
+    (``("ch1_w", ".2f")`` gives ``ch1_w_2f``), each a :class:`Number`. A name the text does
+    not show is ignored. ``scripts/convert_glue.py`` writes the formats from the text.
+    """
+
+    def __init__(self, namespace, formats):
+        if not isinstance(namespace, dict):
+            raise ValueError(f"namespace: expected globals() (a dict), got {type(namespace)}")
+        self.namespace = namespace
+        self.formats = {}
+        for name, specs in dict(formats).items():
+            specs = [specs] if isinstance(specs, str) else list(specs)
+            for spec in specs:
+                self.variable(name, spec)  # checks that the spec can be part of a name
+            self.formats[name] = specs
+
+    @staticmethod
+    def variable(name, spec):
+        """The variable that holds ``name`` written with ``spec``: ``ch1_w`` + ``_2f``."""
+        base = re.sub(r"[^a-zA-Z0-9_]", "_", str(name))
+        if not re.match(r"[a-zA-Z]", base):
+            base = "n_" + base
+        marks = {".": "", "+": "p", "-": "m", "%": "pct", ",": "c", " ": "s"}
+        suffix = ""
+        for ch in spec:
+            if ch.isalnum() or ch == "_":
+                suffix += ch
+            elif ch in marks:
+                suffix += marks[ch]
+            else:
+                raise ValueError(f"the format spec {spec!r} cannot be part of a variable name")
+        return f"{base}_{suffix}" if suffix else base
+
+    def __call__(self, name, value):
+        for spec in self.formats.get(name, ()):
+            self.namespace[self.variable(name, spec)] = Number(value, spec)
 
 
 def grid(**controls):

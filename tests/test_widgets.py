@@ -188,3 +188,46 @@ def test_class_markers_give_each_class_a_marker_and_a_label():
     with pytest.raises(ValueError, match="y: expected 3 class labels"):
         widgets.class_markers(ax, X, [0, 1])
     plt.close(fig)
+
+
+@pytest.mark.parametrize(
+    ("value", "spec", "text"),
+    [
+        (0.123456, ".2f", "0.12"),
+        (3, ".1f", "3.0"),  # a float format makes the value a float, as {glue:text} did
+        (2.0, ".0f", "2"),
+        (7.9, "d", "7"),  # an integer format makes it an int
+        (1e-6, ".1e", "1.0e-06"),
+        (0.5, "", "0.5"),
+        (40, "", "40"),
+        (float("nan"), ".3f", "nan"),
+        (-0.00002, "+.5f", "-0.00002"),
+    ],
+)
+def test_number_shows_the_formatted_text_without_quotes(value, spec, text):
+    number = widgets.Number(value, spec)
+    assert repr(number) == str(number) == text
+    from IPython.core.formatters import PlainTextFormatter
+
+    assert PlainTextFormatter()(number) == text  # what the kernel sends for {eval}
+
+
+def test_number_that_cannot_take_the_format_is_refused():
+    with pytest.raises(ValueError, match="cannot write 'abc' with the format spec '.2f'"):
+        widgets.Number("abc", ".2f")
+
+
+def test_text_numbers_keep_one_variable_per_format():
+    namespace = {}
+    glue_number = widgets.TextNumbers(namespace, {"w": [".2f", ".4f"], "ch3_nlog_1e-06": [".1f"]})
+    glue_number("w", 0.123456)
+    glue_number("ch3_nlog_1e-06", 13.8155)
+    glue_number("not_in_the_text", 1.0)
+    assert sorted(namespace) == ["ch3_nlog_1e_06_1f", "w_2f", "w_4f"]
+    assert repr(namespace["w_4f"]) == "0.1235"
+    assert widgets.TextNumbers.variable("x", "+.5f") == "x_p5f"
+    assert widgets.TextNumbers.variable("1x", "") == "n_1x"
+    with pytest.raises(ValueError, match="cannot be part of a variable name"):
+        widgets.TextNumbers({}, {"w": [">{.2f"]})
+    with pytest.raises(ValueError, match=r"namespace: expected globals\(\)"):
+        widgets.TextNumbers([], {})

@@ -2,7 +2,7 @@
 
 Fixtures:
     book: a clean ``jupyter-book build`` of the repository (every notebook executed from scratch,
-        ``execute_notebooks: force``), done once per session into ``test-output/book/``. It
+        ``execute_notebooks: force``, or ``inline`` as the book is configured), done once per session into ``test-output/book/``. It
         starts in the background as soon as collection ends, and the tests that need it run
         last, so the build overlaps the rest of the test session (nnlib's tests, nbval).
     site: ``book``'s HTML served by a local HTTP server (its base URL).
@@ -55,7 +55,9 @@ def _start_build():
     (OUTPUT / "page-weights.txt").unlink(missing_ok=True)
     out.mkdir(parents=True)
     config = yaml.safe_load((SOURCE / "_config.yml").read_text())
-    config.setdefault("execute", {})["execute_notebooks"] = "force"
+    execute = config.setdefault("execute", {})
+    if execute.get("execute_notebooks") != "inline":  # inline runs every notebook anyway
+        execute["execute_notebooks"] = "force"
     # local extension paths are relative to the configuration file, which moves to out/
     extensions = config.get("sphinx", {}).get("local_extensions") or {}
     for name, path in extensions.items():
