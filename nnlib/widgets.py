@@ -24,6 +24,7 @@ import re
 import ipywidgets as widgets
 import matplotlib
 import matplotlib.pyplot as plt
+import traitlets
 
 MAX_FRAMES = 200
 # The frames are embedded in the chapter's page (base64, about 4/3 of their size) and a
@@ -163,20 +164,33 @@ def _split(result):
     return result, None
 
 
-def _frame(result):
+class _FrameImage(widgets.Image):
+    """An Image that can carry a tooltip (its text alternative).
+
+    ipywidgets 8's JavaScript (``DOMWidgetView.updateTooltip``, @jupyter-widgets/base 6)
+    reads the model's ``description`` to decide where the tooltip goes, and an Image has no
+    description: with a tooltip, its view fails ("Could not create a view"). An empty
+    description makes it put the tooltip on the image as its ``title``.
+    """
+
+    description = traitlets.Unicode("").tag(sync=True)
+
+
+def _frame(result, layout=None):
     """A widget for what a draw function returned: a Figure (as an image) or HTML text,
-    optionally with a text alternative (the image's title; for HTML, an ARIA label)."""
+    optionally with a text alternative (the image's title; for HTML, an ARIA label).
+    ``layout``: the frames of one widget share one Layout (fewer models in the page)."""
     shown, text = _split(result)
     tooltip = text.strip() if text and text.strip() else None
     if isinstance(shown, matplotlib.figure.Figure):
         data, width, height = figure_frame(shown)
-        return widgets.Image(
+        return _FrameImage(
             value=data,
             format="webp",
             width=str(width),
             height=str(height),
             tooltip=tooltip,
-            layout=widgets.Layout(max_width="100%", height="auto"),
+            layout=layout or _frame_layout(),
         )
     if isinstance(shown, str):
         if tooltip:
@@ -187,6 +201,10 @@ def _frame(result):
         "draw must return a matplotlib Figure, an HTML string or a tuple (figure_or_html, "
         f"text alternative), got {type(shown).__name__}"
     )
+
+
+def _frame_layout():
+    return widgets.Layout(max_width="100%", height="auto")
 
 
 def _is_number(v):
@@ -289,14 +307,15 @@ def explore(draw, *, labels=None, start=None, **controls):
         raise ValueError(
             f"explore: {n_frames} frames is more than {MAX_FRAMES}; use fewer control values"
         )
+    layout = _frame_layout()
     if len(sliders) == 1:
-        stack = widgets.Stack([_frame(draw(**{names[0]: v})) for v in options[0]])
+        stack = widgets.Stack([_frame(draw(**{names[0]: v}), layout) for v in options[0]])
         stack.selected_index = sliders[0].index
         widgets.jslink((sliders[0], "index"), (stack, "selected_index"))
     else:
         inner = []
         for v0 in options[0]:
-            frames = [_frame(draw(**{names[0]: v0, names[1]: v1})) for v1 in options[1]]
+            frames = [_frame(draw(**{names[0]: v0, names[1]: v1}), layout) for v1 in options[1]]
             child = widgets.Stack(frames, selected_index=sliders[1].index)
             widgets.jslink((sliders[1], "index"), (child, "selected_index"))
             inner.append(child)

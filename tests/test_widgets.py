@@ -62,6 +62,9 @@ def test_figure_frames_are_closed():
 def test_text_alternative_of_an_image_frame_is_its_tooltip():
     box = explore(lambda w: (_figure(w), f"A line of slope {w}."), w=[0.0, 2.0])
     assert [f.tooltip for f in frames(box)] == ["A line of slope 0.0.", "A line of slope 2.0."]
+    # ipywidgets' JavaScript reads the description of a widget with a tooltip: without one
+    # (an Image has none) the frame's view fails to render
+    assert all(f.get_state()["description"] == "" for f in frames(box))
 
 
 def test_text_alternative_of_an_html_frame_is_labelled_in_the_page():

@@ -2,9 +2,10 @@
 
 Fixtures:
     book: a clean ``jupyter-book build`` of the repository (every notebook executed from scratch,
-        ``execute_notebooks: force``, or ``inline`` as the book is configured), done once per session into ``test-output/book/``. It
-        starts in the background as soon as collection ends, and the tests that need it run
-        last, so the build overlaps the rest of the test session (nnlib's tests, nbval).
+        ``execute_notebooks: force``, or ``inline`` as the book is configured), done once per
+        session into ``test-output/book/``. It starts in the background as soon as collection
+        ends, and the tests that need it run last, so the build overlaps the rest of the test
+        session (nnlib's tests, nbval).
     site: ``book``'s HTML served by a local HTTP server (its base URL).
     browser: headless Debian Chromium driven by Playwright, with no network but localhost.
     reader: a function that opens one page like a reader and records what went wrong.

@@ -1,5 +1,6 @@
 """The built book (one clean build per session, see conftest.py), checked on disk."""
 
+import json
 import re
 from pathlib import Path
 
@@ -53,6 +54,71 @@ def test_page_weight(book, page):
     with (OUTPUT / "page-weights.txt").open("a") as f:
         f.write(f"{page}\t{weight}\t({len(images)} images)\n")
     assert weight < MAX_PAGE_BYTES, f"{page}: {weight / 1e6:.2f} MB, more than 3 MB"
+
+
+def _widget_models(text):
+    """The widget models a page embeds: {model id: (model name, state)}."""
+    models = {}
+    for block in re.findall(
+        r'<script type="application/vnd.jupyter.widget-state\+json">(.*?)</script>', text, re.S
+    ):
+        for model_id, model in json.loads(block)["state"].items():
+            models[model_id] = (model["model_name"], model["state"])
+    return models
+
+
+def _children(models, model_id):
+    return [c.removeprefix("IPY_MODEL_") for c in models[model_id][1].get("children", [])]
+
+
+@pytest.mark.parametrize("page", CHAPTERS)
+def test_widget_frames_and_controls_speak_in_words(book, page):
+    """Every frame of every explore() widget (all of them, not only those on show) has a
+    text alternative, and every control's label is words (with a unit), not a variable name."""
+    models = _widget_models((book.html / f"{page}.html").read_text())
+    problems = []
+    nested = {
+        c
+        for mid, (name, _) in models.items()
+        if name == "StackModel"
+        for c in _children(models, mid)
+    }
+    for model_id, (name, _) in models.items():
+        if name != "StackModel" or model_id in nested:
+            continue
+        frames, todo = [], _children(models, model_id)
+        while todo:
+            child = todo.pop(0)
+            if models[child][0] == "StackModel":
+                todo += _children(models, child)
+            else:
+                frames.append(models[child])
+        silent = [f for f in frames if not (f[1].get("tooltip") or "").strip()]
+        if silent:
+            problems.append(
+                f"{len(silent)} of {len(frames)} frames have no text alternative "
+                "(let draw return (figure, text))"
+            )
+    for name, state in models.values():
+        if name in ("SelectionSliderModel", "DropdownModel", "SelectionRangeSliderModel"):
+            label = state.get("description", "")
+            if " " not in label.strip():
+                problems.append(f"control labelled {label!r}: give it words and a unit (labels=)")
+    assert not problems, f"{page}:\n" + "\n".join(problems)
+
+
+@pytest.mark.parametrize("page", CHAPTERS)
+def test_exercise_paths_are_links(book, page):
+    """Each exercise notebook the text names is a link to it in the course repository."""
+    cells = json.loads(source_file(page).read_text())["cells"]
+    prose = "".join("".join(c["source"]) for c in cells if c["cell_type"] == "markdown")
+    paths = set(re.findall(r"`(exercises/[\w.-]+/[\w.-]+\.ipynb)`", prose))
+    text = (book.html / f"{page}.html").read_text()
+    repo = CONFIG["repository"]["url"].rstrip("/")
+    branch = CONFIG["repository"].get("branch", "main")
+    hrefs = set(re.findall(r'href="([^"]+)"', text))
+    missing = [p for p in sorted(paths) if f"{repo}/blob/{branch}/{p}" not in hrefs]
+    assert not missing, f"{page}: exercise paths that are not links: {missing}"
 
 
 @pytest.mark.parametrize("page", NOTEBOOKS)
