@@ -496,6 +496,11 @@ class Chapter:
                         f"{self.path.name}: cell {cell.get('id', '')} keeps numbers: its tag "
                         "remove-cell became remove-input, remove-output (it must run in order)"
                     )
+        # what the book hides, JupyterLab shows folded (collapsed input)
+        for cell in self.cells:
+            tags = cell.get("metadata", {}).get("tags", [])
+            if cell["cell_type"] == "code" and {"hide-input", "remove-input"} & set(tags):
+                cell["metadata"].setdefault("jupyter", {})["source_hidden"] = True
         table_text = table_source(table)
         if table_at is not None:
             at = self.table_cell()
@@ -529,7 +534,7 @@ def new_code_cell(source, taken):
         "cell_type": "code",
         "execution_count": None,
         "id": f"{stem}-{n}",
-        "metadata": {"tags": list(HIDDEN_TAGS)},
+        "metadata": {"jupyter": {"source_hidden": True}, "tags": list(HIDDEN_TAGS)},
         "outputs": [],
         "source": [],
     }

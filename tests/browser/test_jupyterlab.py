@@ -44,9 +44,9 @@ def _package_files():
     yield ROOT / "pyproject.toml"
 
 
-def _key():
-    h = hashlib.sha256(REQUIREMENTS.read_bytes())
-    for path in _package_files():
+def _digest(*paths):
+    h = hashlib.sha256()
+    for path in paths:
         if path.exists():
             h.update(path.read_bytes())
     return h.hexdigest()
@@ -54,15 +54,18 @@ def _key():
 
 @pytest.fixture(scope="session")
 def student_env():
-    """The student venv (built once per change of the requirements or the course package)."""
+    """The student venv: built again when the requirements change; when only the course
+    package changed, the package is installed again (the lock names it as ".")."""
     stamp = VENV / "nnlib-test-stamp"
-    key = _key()
+    package_stamp = VENV / "nnlib-test-package-stamp"
+    key = _digest(REQUIREMENTS)
+    package_key = _digest(*_package_files())
     python = VENV / "bin" / "python"
+    log = OUTPUT / "student-venv.log"
     if not (stamp.exists() and stamp.read_text() == key):
         shutil.rmtree(VENV, ignore_errors=True)
         base = getattr(sys, "_base_executable", sys.executable)
         subprocess.run([base, "-m", "venv", str(VENV)], check=True)
-        log = OUTPUT / "student-venv.log"
         with log.open("w") as out:
             done = subprocess.run(
                 [str(python), "-m", "pip", "install", "--disable-pip-version-check", "-r"]
@@ -74,6 +77,19 @@ def student_env():
         if done.returncode:
             pytest.fail(f"pip could not install {REQUIREMENTS} (log: {log})")
         stamp.write_text(key)
+        package_stamp.write_text(package_key)
+    elif not (package_stamp.exists() and package_stamp.read_text() == package_key):
+        with log.open("a") as out:
+            done = subprocess.run(
+                [str(python), "-m", "pip", "install", "--disable-pip-version-check", "--no-deps"]
+                + ["--force-reinstall", "."],
+                cwd=ROOT,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+            )
+        if done.returncode:
+            pytest.fail(f"pip could not install the course package again (log: {log})")
+        package_stamp.write_text(package_key)
     missing = subprocess.run(
         [str(python), "-c", "import jupyterlab, jupyterlab_myst, ipywidgets, nnlib"],
         capture_output=True,
@@ -112,6 +128,10 @@ def lab(student_env, tmp_path_factory):
     settings = home / "settings" / "@jupyterlab" / "notebook-extension"
     settings.mkdir(parents=True)
     (settings / "tracker.jupyterlab-settings").write_text(json.dumps({"windowingMode": "none"}))
+    # and no pop-up asking to fetch Jupyter news (over the notebook, and off the machine)
+    news = home / "settings" / "@jupyterlab" / "apputils-extension"
+    news.mkdir(parents=True)
+    (news / "notification.jupyterlab-settings").write_text(json.dumps({"fetchNews": "false"}))
     env = {
         k: v
         for k, v in os.environ.items()
@@ -198,17 +218,16 @@ print(json.dumps({n: repr(shell.user_ns[n]) for n in names}))
 
 READ_BACK = """() => {
   const cells = [...document.querySelectorAll('.jp-Notebook .jp-MarkdownCell')];
-  const rendered = cells.map(c => c.querySelector('.jp-RenderedMarkdown, .jp-MarkdownOutput'))
-    .filter(Boolean);
+  const rendered = cells.map(c => c.querySelector('.jp-RenderedMySTMarkdown')).filter(Boolean);
+  const all = sel => rendered.flatMap(r => [...r.querySelectorAll(sel)]);
   const text = rendered.map(r => r.innerText).join('\\n\\n');
-  const math = rendered.flatMap(r => [...r.querySelectorAll(
-    'mjx-container, .MathJax, .katex, math')]).length;
-  const notes = rendered.flatMap(r => [...r.querySelectorAll(
-    'aside, .admonition, [class*="admonition"]')]).filter(e => /note/i.test(e.className + ' '
-    + e.textContent.slice(0, 20))).length;
   const frames = [...document.querySelectorAll('.jp-Notebook .nnlib-explore img')]
     .filter(i => i.getClientRects().length > 0).map(i => i.getAttribute('title') || '');
-  return {text, math, notes, frames, cells: cells.length, rendered: rendered.length};
+  return {text, cells: cells.length, rendered: rendered.length,
+          math: all('.katex, mjx-container').length, notes: all('.myst-admonition').length,
+          expressions: all('.myst-RenderedExpression').length,
+          errors: all('.myst-RenderedExpressionError').map(e => e.innerText.slice(0, 200)),
+          frames};
 }"""
 
 PROMPTS = """() => [...document.querySelectorAll('.jp-Notebook .jp-CodeCell .jp-InputPrompt')]
@@ -290,6 +309,10 @@ def test_chapter_reads_in_jupyterlab(lab, browser, chapter):
     note_count = markdown.count(":::{note}") + markdown.count("```{note}")
     if seen["notes"] < note_count:
         problems.append(f"{seen['notes']} rendered notes, the chapter has {note_count}")
+    count = len(EVAL.findall(markdown))
+    if seen["expressions"] < count:
+        problems.append(f"{seen['expressions']} inline expressions rendered, the text has {count}")
+    problems += [f"inline expression failed: {e}" for e in seen["errors"]]
     if seen["rendered"] < seen["cells"]:
         problems.append(f"only {seen['rendered']} of {seen['cells']} markdown cells rendered")
     problems += [f"request off the server: {u}" for u in outside]
