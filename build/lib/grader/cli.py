@@ -1,0 +1,126 @@
+"""Command line: `python -m grader NOTEBOOK`, `python -m grader autograde ASSIGNMENT`."""
+
+import argparse
+import json
+import os
+import sys
+
+# jsonschema (imported by nbformat) imports rfc3987_syntax when it is installed, which builds a
+# parser at import: ~3 s of CPU in every grading process. Nothing here validates IRIs: skip it.
+sys.modules.setdefault("rfc3987_syntax", None)
+
+USAGE = """\
+python -m grader NOTEBOOK [--solutions DIR] [--timeout S] [--no-isolation] [--json]
+    grade your own notebook, e.g. python -m grader ch03_losses.ipynb
+python -m grader autograde ASSIGNMENT [ASSIGNMENT ...] [--jobs 2] [--student ID ...] [--root DIR]
+    grade every submitted/<student>/ASSIGNMENT/ of the course into its gradebook
+"""
+
+
+def _student(argv):
+    p = argparse.ArgumentParser(prog="python -m grader", usage=USAGE)
+    p.add_argument("notebook")
+    p.add_argument("--solutions", help="folder of source notebooks (default: the course's)")
+    p.add_argument("--timeout", type=int, help="seconds per cell (default 60)")
+    p.add_argument("--total-timeout", type=int, help="seconds per notebook (default 600)")
+    p.add_argument("--no-isolation", action="store_true", help="do not use bubblewrap")
+    p.add_argument("--json", action="store_true", help="print the result as JSON")
+    args = p.parse_args(argv)
+    from grader.grade import GradingError, format_report, grade_notebook
+
+    try:
+        report = grade_notebook(
+            args.notebook,
+            solutions_dir=args.solutions,
+            isolation="off" if args.no_isolation else "auto",
+            timeout=args.timeout,
+            total_timeout=args.total_timeout,
+        )
+    except GradingError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    print(json.dumps(report, indent=1) if args.json else format_report(report, args.notebook))
+    return 0
+
+
+def _autograde(argv):
+    p = argparse.ArgumentParser(prog="python -m grader autograde", usage=USAGE)
+    p.add_argument("assignment", nargs="+")
+    p.add_argument("--jobs", type=int, default=os.cpu_count() or 1)
+    p.add_argument("--student", action="append", help="grade only this student (repeatable)")
+    p.add_argument("--root", default=".", help="course folder with nbgrader_config.py")
+    p.add_argument("--timeout", type=int, help="seconds per cell")
+    p.add_argument("--total-timeout", type=int, help="seconds per notebook")
+    p.add_argument("--interrupt-grace", type=int, help="seconds after an interrupt")
+    p.add_argument("--isolation", choices=["auto", "on", "off"])
+    p.add_argument("--json", action="store_true", help="print per-student facts as JSON")
+    args = p.parse_args(argv)
+    from grader.grade import GradingError, autograde
+
+    extra = []
+    if args.timeout:
+        extra.append(f"--Execute.timeout={args.timeout}")
+    if args.total_timeout:
+        extra.append(f"--SafeExecute.total_timeout={args.total_timeout}")
+    if args.interrupt_grace:
+        extra.append(f"--SafeExecute.interrupt_grace={args.interrupt_grace}")
+    if args.isolation:
+        extra.append(f"--SafeExecute.isolation={args.isolation}")
+    root = os.path.abspath(args.root)
+    if not os.path.exists(os.path.join(root, "nbgrader_config.py")):
+        print(f"error: no nbgrader_config.py in {root} (use --root)", file=sys.stderr)
+        return 2
+    from grader import sandbox
+
+    ok, why = sandbox.isolation_status()
+    print(f"isolation: {why}" if ok else f"isolation: NOT available, rlimits only: {why}")
+    try:
+        facts = autograde(
+            root,
+            args.assignment,
+            jobs=args.jobs,
+            students=args.student,
+            extra_argv=extra,
+            log=lambda m: print(m, flush=True),
+        )
+    except GradingError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    if args.json:
+        print(json.dumps(facts))
+        return 0 if all(f["status"] == "ok" for f in facts) else 1
+    print()
+    for f in facts:
+        score = f"{f['score']:g} / {f['max_score']:g}" if "score" in f else "-"
+        print(f"{f['assignment']:<20} {f['student']:<20} {score:>12}  {f['status'][:60]}")
+    print("\nNext: nbgrader generate_feedback / nbgrader export (see grader/README.md)")
+    return 0 if all(f["status"] == "ok" for f in facts) else 1
+
+
+def _worker(argv):
+    p = argparse.ArgumentParser(prog="python -m grader _worker")
+    p.add_argument("assignment")
+    p.add_argument("student")
+    p.add_argument("--root", required=True)
+    args, extra = p.parse_known_args(argv)
+    args.extra = [a for a in extra if a != "--"]
+    from grader.grade import worker_main
+
+    return worker_main(args.root, args.assignment, args.student, args.extra)
+
+
+def main(argv=None):
+    argv = sys.argv[1:] if argv is None else argv
+    # nbgrader runs the `alembic` command of this environment
+    bindir = os.path.dirname(sys.executable)
+    os.environ["PATH"] = bindir + os.pathsep + os.environ.get("PATH", "")
+    if not argv or argv[0] in ("-h", "--help"):
+        print(USAGE)
+        return 0 if argv else 2
+    if argv[0] == "autograde":
+        return _autograde(argv[1:])
+    if argv[0] == "_worker":
+        return _worker(argv[1:])
+    if argv[0] == "grade":
+        argv = argv[1:]
+    return _student(argv)
