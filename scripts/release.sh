@@ -112,8 +112,10 @@ readme = readme.replace("{{OWNER_NAME}}", owner_name)
 (out / ".gitignore").write_text((repo / "scripts/student/gitignore").read_text())
 PY
 
-if grep -rIl --exclude-dir=.git -e 'BEGIN SOLUTION' -e 'END SOLUTION' -e 'BEGIN HIDDEN TESTS' \
-  -e 'END HIDDEN TESTS' "$out"; then
+# A marker line as nbgrader writes it, in a file or in a notebook's JSON (nncheck's own code
+# names the markers in a regular expression: that is not a marker line).
+if grep -rIlE --exclude-dir=.git '^[[:space:]"]*#+[[:space:]]*(BEGIN|END) (SOLUTION|HIDDEN TESTS)' \
+  "$out"; then
   find "$out" -mindepth 1 -maxdepth 1 ! -name .git -exec rm -rf {} +
   fail "the files above hold a solution or hidden-test marker: the release was removed again"
 fi

@@ -27,7 +27,8 @@ NO_NNCHECK = "this repository has no nncheck/ yet (the self-check package comes 
 
 TOP_LEVEL = {"book", "nnlib", "nncheck", "exercises", "binder", "README.md", "pyproject.toml"}
 TOP_LEVEL |= {".gitignore"}
-MARKERS = ["BEGIN SOLUTION", "END SOLUTION", "BEGIN HIDDEN TESTS", "END HIDDEN TESTS"]
+# nbgrader's marker lines (as comments: nncheck's code names them in a regular expression)
+MARKER = re.compile(r"^[ \t\"]*#+[ \t]*(BEGIN|END) (SOLUTION|HIDDEN TESTS)", re.M)
 # The instructor's tools, named anywhere in the release (a pointer to something students
 # do not have is a leak or a dead end).
 INSTRUCTOR_WORDS = ["formgrader", "gradebook", "nbgrader_config", "generate_assignment"]
@@ -158,7 +159,7 @@ def test_no_file_holds_a_solution_or_hidden_test(release):
         text = file_text(path)
         squeezed = squeeze(text)
         name = path.relative_to(release)
-        leaks += [f"{name}: marker {m!r}" for m in MARKERS if m in text]
+        leaks += [f"{name}: marker {m.group(0).strip()!r}" for m in MARKER.finditer(text)]
         leaks += [f"{name}: names {w!r}" for w in INSTRUCTOR_WORDS if w in text.lower()]
         leaks += [
             f"{name}: hidden test of {a}: {s!r}" for a, s in secrets if squeeze(s) in squeezed
