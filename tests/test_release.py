@@ -222,6 +222,20 @@ def locked_packages(requirements):
     return pins, other
 
 
+def test_the_readme_opens_the_configured_repository_in_binder(release):
+    """_config.yml's repository (the one setting) is where the release's Binder link goes."""
+    config = (ROOT / "_config.yml").read_text()
+    url = re.search(r"^repository:\n\s+url:\s*(\S+)", config, re.M).group(1).rstrip("/")
+    branch = re.search(r"^repository:\n(?:\s+.*\n)*?\s+branch:\s*(\S+)", config, re.M).group(1)
+    owner_name = url.split("github.com/", 1)[1]
+    readme = (release / "README.md").read_text()
+    assert f"https://mybinder.org/v2/gh/{owner_name}/{branch}" in readme
+    assert "{{" not in readme, "a placeholder of the README template is left"
+    assert "colab" not in config.lower().split("launch_buttons:", 1)[1].split("\n\n", 1)[0]
+    for command in ("%run -m nncheck", "python -m nncheck", "source .venv/bin/activate"):
+        assert command in readme, f"the student README does not say {command!r}"
+
+
 def test_the_environment_is_a_lean_lock(release):
     pins, other = locked_packages(release / "binder" / "requirements.txt")
     assert other == ["."], f"every line but the course package must be pinned: {other}"
@@ -285,6 +299,14 @@ def test_the_lock_installs_exactly_and_nothing_for_instructors(release, student_
     differ = {n: (v, installed.get(n)) for n, v in pins.items() if installed.get(n) != v}
     assert not differ, f"installed versions differ from the lock: {differ}"
     assert not INSTRUCTOR_PACKAGES & set(installed), "instructor tools in the student venv"
+    extensions = subprocess.run(
+        [str(student_python.parent / "jupyter"), "labextension", "list"],
+        capture_output=True,
+        text=True,
+    )
+    listed = (extensions.stdout + extensions.stderr).lower()
+    assert "jupyterlab-myst" in listed, f"jupyterlab-myst is not enabled:\n{listed}"
+    assert "nbgrader" not in listed and "formgrader" not in listed, listed
     assert "grader" not in subprocess.run(
         [str(student_python), "-c", "import importlib.util as u; print(u.find_spec('grader'))"],
         cwd=release / "exercises",
