@@ -14,6 +14,7 @@ import os
 import re
 import shutil
 import subprocess
+import sys
 import venv
 from pathlib import Path
 
@@ -43,6 +44,7 @@ def release(tmp_path_factory):
     out = tmp_path_factory.mktemp("release") / "course"
     done = subprocess.run(
         ["bash", str(ROOT / "scripts" / "release.sh"), str(out)],
+        env={**os.environ, "PYTHON": sys.executable},
         capture_output=True,
         text=True,
     )
@@ -262,10 +264,13 @@ def student_python(release, tmp_path_factory):
     env_dir = tmp_path_factory.mktemp("student-venv") / ".venv"
     venv.EnvBuilder(with_pip=True).create(env_dir)
     python = env_dir / "bin" / "python"
+    # from a copy: building the course package leaves build/ and *.egg-info/ behind
+    course = tmp_path_factory.mktemp("student-install") / "course"
+    shutil.copytree(release, course)
     done = subprocess.run(
         [str(python), "-m", "pip", "install", "--quiet", "--disable-pip-version-check"]
         + ["-r", "binder/requirements.txt"],
-        cwd=release,
+        cwd=course,
         capture_output=True,
         text=True,
         timeout=1200,
@@ -371,6 +376,22 @@ def test_a_solved_exercise_scores_full_marks(solved_course, student_python):
     )
     assert done.returncode == 0, done.stdout + done.stderr
     assert_full_marks(done.stdout + done.stderr)
+
+
+def test_an_unsolved_exercise_does_not(release, student_python):
+    """The same command on the notebook as handed out: the check is not a rubber stamp."""
+    done = subprocess.run(
+        ["python", "-m", "nncheck", f"exercises/{SOLVED}/{SOLVED}.ipynb"],
+        cwd=release,
+        env=student_env(student_python),
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    out = done.stdout + done.stderr
+    assert done.returncode == 0, out
+    totals = re.findall(r"(\d+(?:\.\d+)?) / (\d+(?:\.\d+)?)", out)
+    assert totals and float(totals[-1][0]) == 0 < float(totals[-1][1]), out
 
 
 KERNEL_RUN = """
