@@ -24,9 +24,8 @@ if [ $# -ne 1 ]; then
   exit 2
 fi
 repo=$(cd "$(dirname "$0")/.." && pwd -P)
-mkdir -p "$1"
-out=$(cd "$1" && pwd -P)
 python=${PYTHON:-python3}
+out=$("$python" -c 'import os, sys; print(os.path.realpath(sys.argv[1]))' "$1")
 
 fail() {
   echo "release.sh: $*" >&2
@@ -41,10 +40,11 @@ esac
 if [ -e "$out/solutions" ] || [ -e "$out/nbgrader_config.py" ] || [ -e "$out/grader" ]; then
   fail "$out looks like the instructor's repository (solutions/, grader/ or nbgrader_config.py): refusing to empty it"
 fi
-if [ -n "$(ls -A "$out")" ] && [ ! -e "$out/.git" ] \
+if [ -d "$out" ] && [ -n "$(ls -A "$out")" ] && [ ! -e "$out/.git" ] \
   && ! { [ -f "$out/binder/requirements.txt" ] && [ -d "$out/nnlib" ]; }; then
   fail "$out is not empty, not an earlier release and not a git checkout: refusing to empty it"
 fi
+mkdir -p "$out"
 find "$out" -mindepth 1 -maxdepth 1 ! -name .git -exec rm -rf {} +
 
 cd "$repo"
