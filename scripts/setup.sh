@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Set up the course environment in .venv (idempotent).
-#   scripts/setup.sh        the course environment (requirements.txt), as Binder has it
+#   scripts/setup.sh        the course environment (requirements.txt: authoring, book build,
+#                           grading; students and Binder get the lean lock in binder/)
 #   scripts/setup.sh dev    plus the test and lint tools (requirements-dev.txt) and the Debian
 #                           packages listed in scripts/apt-packages.txt
 # Both also install the JavaScript the online book serves itself, so that it needs no CDN
