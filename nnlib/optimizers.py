@@ -164,9 +164,9 @@ class Adagrad(Optimizer):
     .. math::
         G \leftarrow G + dW^2, \qquad W \leftarrow W - \frac{\eta}{\sqrt{G} + \varepsilon}\, dW
 
-    :math:`\varepsilon` is the paper's :math:`\delta` in :math:`\delta I + \operatorname{diag}(G)^{1/2}`,
-    added outside the root; the default :math:`10^{-10}` is PyTorch's and only guards the
-    division.
+    :math:`\varepsilon` is the paper's :math:`\delta` in
+    :math:`\delta I + \operatorname{diag}(G)^{1/2}`, added outside the root; the default
+    :math:`10^{-10}` is PyTorch's and only guards the division.
     """
 
     elementwise = True
