@@ -86,32 +86,36 @@ def build(source_path, visible=False, timeout=600):
             checks.append(record["check"])
         out[gid] = {"points": points, "code": for_grading(code), "checks": checks}
     name = os.path.splitext(os.path.basename(source_path))[0]
-    return {"format": FORMAT, "assignment": name, "visible_only": visible, "tests": out}
+    return {
+        "format": FORMAT,
+        "assignment": name,
+        "visible_only": visible,
+        "fingerprint": cache_key(source_path, visible),
+        "tests": out,
+    }
 
 
-def _package_files(name):
-    spec = importlib.util.find_spec(name)
-    if spec is None or not spec.submodule_search_locations:
-        return []
-    files = []
-    for root in spec.submodule_search_locations:
-        for folder, dirs, names in os.walk(root):
-            dirs[:] = sorted(d for d in dirs if d != "__pycache__")
-            files += [os.path.join(folder, n) for n in sorted(names) if n.endswith(".py")]
-    return files
+def _files(root, keep):
+    out = []
+    for folder, dirs, names in os.walk(root):
+        dirs[:] = sorted(d for d in dirs if not d.startswith(".") and d != "__pycache__")
+        out += [os.path.join(folder, n) for n in sorted(names) if keep(n)]
+    return [(os.path.relpath(p, root), p) for p in out]
 
 
 def cache_key(source_path, visible):
+    """A hash of what the reference depends on: the source folder, nncheck's and nnlib's code."""
     h = hashlib.sha256(f"nncheck-reference {FORMAT} visible={visible}\n".encode())
     folder = os.path.dirname(os.path.abspath(source_path))
-    files = []
-    for root, dirs, names in os.walk(folder):
-        dirs[:] = sorted(d for d in dirs if not d.startswith("."))
-        files += [os.path.join(root, n) for n in sorted(names) if not n.startswith(".")]
+    files = _files(folder, lambda n: not n.startswith("."))
     for package in ("nncheck", "nnlib"):
-        files += _package_files(package)
-    for path in files:
-        h.update(os.path.relpath(path, folder).encode() + b"\0")
+        spec = importlib.util.find_spec(package)
+        for root in (spec.submodule_search_locations or []) if spec else []:
+            files += [
+                (f"{package}/{rel}", p) for rel, p in _files(root, lambda n: n.endswith(".py"))
+            ]
+    for rel, path in files:
+        h.update(rel.encode() + b"\0")
         with open(path, "rb") as f:
             h.update(hashlib.sha256(f.read()).digest())
     return h.hexdigest()
@@ -169,3 +173,22 @@ def verdict(result, test):
     if len(records) != len(checks):
         return "AssertionError", "the test reported more checks than it has"
     return None
+
+
+def main(argv=None):
+    """`python -m nncheck.reference SOURCE.ipynb --visible -o FILE`: write a reference file."""
+    import argparse
+
+    p = argparse.ArgumentParser(prog="python -m nncheck.reference")
+    p.add_argument("source")
+    p.add_argument("--visible", action="store_true", help="without the hidden tests")
+    p.add_argument("-o", "--output", required=True)
+    args = p.parse_args(argv)
+    reference = build(args.source, visible=args.visible)
+    with open(args.output, "w", encoding="utf-8") as f:
+        json.dump(reference, f, indent=1)
+        f.write("\n")
+
+
+if __name__ == "__main__":
+    main()
