@@ -277,7 +277,10 @@ class SafeExecute(Execute):
         result = Result()
         result.records = records
         result.errors = [(o.ename, o.evalue) for o in errors]
-        failed = verdict(result, test)
+        try:
+            failed = verdict(result, test)
+        except Exception as error:  # noqa: BLE001 - whatever was recorded, the cell fails
+            failed = ("GradingError", f"the test's records could not be judged ({error})")
         if failed and not errors:
             cell.outputs.append(_error(*failed))
 

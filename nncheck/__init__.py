@@ -111,7 +111,7 @@ def _numeric(data):
 
 def between(lo, hi):
     """Matcher: every entry is a number from lo to hi (inclusive)."""
-    return {"matcher": "between", "lo": float(lo), "hi": float(hi)}
+    return {"matcher": "between", "lo": _float(lo), "hi": _float(hi)}
 
 
 def finite():
@@ -135,14 +135,21 @@ def _match(kind, actual, matcher):
     if matcher["matcher"] == "finite":
         return None if np.all(np.isfinite(actual)) else "not every entry is finite"
     if matcher["matcher"] == "between":
-        ok = np.all(np.isfinite(actual)) and np.all(
-            (actual >= matcher["lo"]) & (actual <= matcher["hi"])
-        )
+        lo, hi = _unfloat(matcher["lo"]), _unfloat(matcher["hi"])
+        ok = np.all(np.isfinite(actual)) and np.all((actual >= lo) & (actual <= hi))
         return None if ok else "out of the expected range"
     return f"unknown matcher {matcher['matcher']!r}"
 
 
 def compare(actual, expected, rtol=DEFAULT_RTOL, atol=DEFAULT_ATOL):
+    """None if the plain data `actual` matches `expected`, else why not (see _compare)."""
+    try:
+        return _compare(actual, expected, rtol, atol)
+    except Exception:  # noqa: BLE001 - a malformed (forged) record never matches
+        return "the recorded value is malformed"
+
+
+def _compare(actual, expected, rtol, atol):
     """None if the plain data `actual` matches `expected` (plain data or a matcher), else why not.
 
     Both sides are the output of `encode` (or an actual of {"t": "unplain", "why": ...}).
@@ -180,7 +187,7 @@ def compare(actual, expected, rtol=DEFAULT_RTOL, atol=DEFAULT_ATOL):
         if actual["t"] not in ("list", "tuple") or len(actual["v"]) != len(expected["v"]):
             return f"expected a sequence of length {len(expected['v'])}"
         for i, (x, y) in enumerate(zip(actual["v"], expected["v"], strict=True)):
-            why = compare(x, y, rtol, atol)
+            why = _compare(x, y, rtol, atol)
             if why:
                 return f"entry {i}: {why}"
         return None
@@ -188,7 +195,7 @@ def compare(actual, expected, rtol=DEFAULT_RTOL, atol=DEFAULT_ATOL):
         if actual["t"] != "dict" or set(actual["v"]) != set(expected["v"]):
             return f"expected a dict with keys {sorted(expected['v'])}"
         for k in expected["v"]:
-            why = compare(actual["v"][k], expected["v"][k], rtol, atol)
+            why = _compare(actual["v"][k], expected["v"][k], rtol, atol)
             if why:
                 return f"entry {k!r}: {why}"
         return None

@@ -163,3 +163,49 @@ def test_real_assignment(graded):
     assert facts[(REAL, "zz_blank")]["score"] == 0, facts[(REAL, "zz_blank")]
     honest = facts[(REAL, "zz_honest")]
     assert honest["max_score"] > 0 and honest["score"] == honest["max_score"], honest
+
+
+# ---------------------------------------------------------------- nncheck's pieces, fast
+
+
+def test_plain_data_is_strict():
+    import numpy as np
+
+    from nncheck import NotPlainData, compare, encode, record_of
+
+    class Sub(np.ndarray):
+        pass
+
+    class Overrides:
+        __array_ufunc__ = None
+
+        def __array_function__(self, *args, **kwargs):
+            return True
+
+    for value in (np.zeros(2).view(Sub), Overrides(), object(), {1: 2}, np.array(["a"])):
+        with pytest.raises(NotPlainData):
+            encode(value)
+        assert compare(record_of(value), encode(0.0)) is not None
+    assert compare(encode(np.float64(2.0)), encode(2)) is None
+    assert compare(encode(np.array([1.0, np.nan])), encode(np.array([1.0, np.nan]))) is None
+    assert compare(encode(np.ones(3)), encode(1.0)) == "expected shape (), got shape (3,)"
+    assert compare(encode(True), encode(1)) is not None  # a boolean is not a number
+    assert compare({"t": "array", "kind": "f", "shape": [9], "v": "x"}, encode([1.0])) is not None
+
+
+def test_rewrite_keeps_only_the_actual():
+    from nncheck.rewrite import TestCellError, for_grading, visible_part
+
+    source = (
+        "x = np.arange(3)\n"
+        "expected = np.cumsum(x) * 7\n"
+        "expect(f(x), expected, 'secret message', rtol=1e-3)\n"
+        "### BEGIN HIDDEN TESTS\n"
+        "expect(f(-x), np.array([1, 2]), 'hidden message')  # HIDDEN-MARK\n"
+        "### END HIDDEN TESTS\n"
+    )
+    code = for_grading(source)
+    assert code == "x = np.arange(3)\nexpect(f(x))\nexpect(f(-x))\n"
+    assert "HIDDEN" not in for_grading(visible_part(source)) and "-x" not in visible_part(source)
+    with pytest.raises(TestCellError):
+        for_grading("assert f(1) == 2\nexpect(f(1), 2, 'm')\n")
