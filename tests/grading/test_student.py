@@ -25,7 +25,8 @@ def _student_folder(tmp_path, nb):
 def test_self_check_report(tmp_path, release):
     path = _student_folder(tmp_path, answered(release, {**RIGHT, "add": WRONG["add"]}))
     checks = (tmp_path / f"{TOY}.checks.json").read_text()
-    assert "HIDDEN" not in checks and "16" not in checks  # no hidden test in what students get
+    # no hidden test in what students get
+    assert "HIDDEN" not in checks and "square(-4)" not in checks
     for cmd in (["-m", "nncheck"], ["-m", "grader"]):
         out = run([PYTHON, *cmd, str(path)], tmp_path).stdout
         assert "(assignment ch00_toy) with its visible tests" in out
@@ -47,6 +48,14 @@ def test_self_check_full_and_blank(tmp_path, release):
     nbformat.write(release, path)
     report = json.loads(run([PYTHON, "-m", "nncheck", str(path), "--json"], tmp_path).stdout)
     assert report["score"] == 0 and report["max_score"] == 4, report
+
+
+def test_self_check_from_a_cell(tmp_path, release):
+    """`%run -m nncheck NB` runs it with the kernel's own interpreter (IPython's %run)."""
+    path = _student_folder(tmp_path, answered(release, RIGHT))
+    ipython = os.path.join(os.path.dirname(PYTHON), "ipython")
+    out = run([ipython, "-c", f"%run -m nncheck '{path.name}'"], tmp_path).stdout
+    assert "Visible tests: 4 / 4" in out, out
 
 
 def test_nn_grade_script():
