@@ -10,37 +10,18 @@ import sys
 sys.modules.setdefault("rfc3987_syntax", None)
 
 USAGE = """\
-python -m grader NOTEBOOK [--solutions DIR] [--timeout S] [--no-isolation] [--json]
-    grade your own notebook, e.g. python -m grader ch03_losses.ipynb
+python -m grader NOTEBOOK [--checks FILE] [--timeout S] [--json]
+    check your own notebook with its visible tests (the same as python -m nncheck NOTEBOOK)
 python -m grader autograde ASSIGNMENT [ASSIGNMENT ...] [--jobs 2] [--student ID ...] [--root DIR]
     grade every submitted/<student>/ASSIGNMENT/ of the course into its gradebook
 """
 
 
 def _student(argv):
-    p = argparse.ArgumentParser(prog="python -m grader", usage=USAGE)
-    p.add_argument("notebook")
-    p.add_argument("--solutions", help="folder of source notebooks (default: the course's)")
-    p.add_argument("--timeout", type=int, help="seconds per cell (default 60)")
-    p.add_argument("--total-timeout", type=int, help="seconds per notebook (default 600)")
-    p.add_argument("--no-isolation", action="store_true", help="do not use bubblewrap")
-    p.add_argument("--json", action="store_true", help="print the result as JSON")
-    args = p.parse_args(argv)
-    from grader.grade import GradingError, format_report, grade_notebook
+    """The student's self-check is nncheck's (python -m nncheck): visible tests, no solutions."""
+    from nncheck.__main__ import main as check
 
-    try:
-        report = grade_notebook(
-            args.notebook,
-            solutions_dir=args.solutions,
-            isolation="off" if args.no_isolation else "auto",
-            timeout=args.timeout,
-            total_timeout=args.total_timeout,
-        )
-    except GradingError as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 2
-    print(json.dumps(report, indent=1) if args.json else format_report(report, args.notebook))
-    return 0
+    return check(argv)
 
 
 def _autograde(argv):

@@ -257,6 +257,19 @@ def _ensure_assignment(root, assignment):
         )
 
 
+def _reference(root, assignment):
+    """Run the source notebooks once (every check's expected value), cached for the workers."""
+    from nncheck.reference import ReferenceError, load_or_build
+
+    folder = os.path.join(root, _source_directory(root), assignment)
+    for name in sorted(os.listdir(folder)):
+        if name.endswith(".ipynb"):
+            try:
+                load_or_build(os.path.join(folder, name))
+            except ReferenceError as error:
+                raise GradingError(f"the reference run of the solutions failed: {error}") from None
+
+
 def _course_db_url(root):
     from nbgrader.coursedir import CourseDirectory
     from traitlets.config.loader import PyFileConfigLoader
@@ -352,6 +365,7 @@ def autograde(root, assignments, jobs=2, students=None, extra_argv=(), wall_limi
         raise GradingError(f"no submissions in {submitted}/<student>/{'|'.join(assignments)}/")
     for a in sorted({a for a, _ in todo}):
         _ensure_assignment(root, a)
+        _reference(root, a)
 
     def one(job):
         assignment, student = job
