@@ -345,6 +345,14 @@ runpy.run_module(conf["module"], run_name="__main__", alter_sys=True)
 """
 
 
+def bwrap_path():
+    """The bubblewrap program: GRADER_BWRAP (a path) if set, else `bwrap` on PATH; or None."""
+    given = os.environ.get("GRADER_BWRAP")
+    if given:
+        return given if os.path.isfile(given) and os.access(given, os.X_OK) else None
+    return shutil.which("bwrap")
+
+
 def _as_root():
     return os.geteuid() == 0
 
@@ -446,7 +454,7 @@ def command(runtime_dir, work_dir, isolate, code=None, module="grader.kernel", c
     boot = _boot(runtime_dir, work_dir, isolate, code=code, module=module)
     if not isolate:
         return prlimit_args(cpu_seconds) + boot
-    bwrap = [shutil.which("bwrap") or "bwrap", *bwrap_args(runtime_dir, work_dir)[1:]]
+    bwrap = [bwrap_path() or "bwrap", *bwrap_args(runtime_dir, work_dir)[1:]]
     return _launcher(make_cgroups(), cpu_seconds) + bwrap + boot
 
 
@@ -524,8 +532,8 @@ def isolation_status():
         return False, "isolation turned off (GRADER_NO_ISOLATION is set)"
     if not sys.platform.startswith("linux"):
         return False, "bubblewrap isolation needs Linux"
-    if not shutil.which("bwrap"):
-        return False, "bubblewrap (bwrap) is not installed"
+    if not bwrap_path():
+        return False, f"bubblewrap is not installed (no {os.environ.get('GRADER_BWRAP', 'bwrap')})"
     if os.environ.get("GRADER_ISOLATION_CHECKED") != "1":  # a batch worker: checked already
         why = _self_check()
         if why:
