@@ -57,6 +57,7 @@ PIDS = 128  # cgroup limit on the kernel's processes and threads
 TMP_SIZE = 256 * MiB  # the sandbox's /tmp
 SHM_SIZE = 64 * MiB  # the sandbox's /dev/shm
 WORK_SIZE = 256 * MiB  # the working folder (a copy of the submission's folder)
+RUNTIME_SIZE = 16 * MiB  # the runtime folder (host disk): a kernel that writes more is stopped
 KERNEL_UID = 65534  # "nobody"
 PACKAGES = ("grader", "nnlib", "nncheck")  # the course's packages the kernel must import as is
 ENV_KEEP = (
@@ -268,7 +269,7 @@ def cgroup_controllers():
 
 # outside the sandbox, as the grader's user: cgroups, rlimits, environment, then bubblewrap
 LAUNCHER = r"""
-import ctypes, json, os, resource, signal, sys
+import ctypes, json, os, resource, signal, sys, time
 conf = json.loads(sys.argv[1]); argv = sys.argv[3:]
 ctypes.CDLL(None).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG: the grader died, so do we
 if os.getppid() == 1:
@@ -289,12 +290,27 @@ if pid == 0:
         os._exit(127)
 for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
     signal.signal(sig, lambda s, f: os.kill(pid, signal.SIGKILL))
+def used(top):  # bytes and entries under the runtime folder, the one host folder it may write
+    total = count = 0
+    for d, dirs, files in os.walk(top):
+        for name in dirs + files:
+            count += 1
+            try:
+                total += os.lstat(os.path.join(d, name)).st_blocks * 512
+            except OSError:
+                pass
+    return total, count
 while True:
     try:
-        _, status = os.waitpid(pid, 0)
-        break
+        done, status = os.waitpid(pid, os.WNOHANG)
     except InterruptedError:
         continue
+    if done:
+        break
+    size, count = used(conf["runtime"])
+    if size > conf["runtime_bytes"] or count > 100:
+        os.kill(pid, signal.SIGKILL)
+    time.sleep(0.1)
 for group in conf["cgroups"]:
     for _ in range(50):
         if not os.path.isdir(group):
@@ -305,7 +321,7 @@ for group in conf["cgroups"]:
             os.rmdir(group)
             break
         except OSError:
-            import time; time.sleep(0.05)
+            time.sleep(0.05)
 sys.exit(os.waitstatus_to_exitcode(status) & 0xFF)
 """
 
@@ -409,10 +425,12 @@ def _boot(runtime_dir, work_dir, isolated, code=None, module="grader.kernel"):
     return [python_command(), "-I", "-c", BOOT, json.dumps(conf)]
 
 
-def _launcher(groups, cpu_seconds):
+def _launcher(groups, cpu_seconds, runtime_dir):
     venv_bin = os.path.join(os.path.realpath(sys.prefix), "bin")
     conf = {
         "cgroups": groups,
+        "runtime": runtime_dir,
+        "runtime_bytes": RUNTIME_SIZE,
         "rlimits": {**LIMITS, "CPU": cpu_seconds},
         "keep": list(ENV_KEEP),
         "prefixes": list(ENV_KEEP_PREFIXES),
@@ -455,7 +473,7 @@ def command(runtime_dir, work_dir, isolate, code=None, module="grader.kernel", c
     if not isolate:
         return prlimit_args(cpu_seconds) + boot
     bwrap = [bwrap_path() or "bwrap", *bwrap_args(runtime_dir, work_dir)[1:]]
-    return _launcher(make_cgroups(), cpu_seconds) + bwrap + boot
+    return _launcher(make_cgroups(), cpu_seconds, runtime_dir) + bwrap + boot
 
 
 # ------------------------------------------------------------------ is it working here?
