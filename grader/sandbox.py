@@ -405,7 +405,9 @@ def bwrap_args(runtime_dir, work_dir):
     for path in binds:
         args += ["--ro-bind", path, path]
     args += ["--bind", runtime_dir, runtime_dir, "--ro-bind", work_dir, _SUBMISSION_IN]
-    args += ["--size", str(WORK_SIZE), "--perms", "0755", "--tmpfs", work_dir]
+    # as root, BOOT hands the working folder to uid 65534; in a user namespace it cannot chown
+    work_perms = "0755" if _as_root() else "1777"
+    args += ["--size", str(WORK_SIZE), "--perms", work_perms, "--tmpfs", work_dir]
     args += ["--chdir", "/"]
     return args + ["--"]
 

@@ -409,7 +409,10 @@ def attacked(tmp_path_factory, release):
 
 def test_batch_ran_isolated(attacked):
     assert "isolation: each kernel runs under bubblewrap" in attacked["stdout"], attacked["stderr"]
-    assert "memory 0.75 GiB" in attacked["stdout"]
+    if "memory" in sandbox.cgroup_controllers():
+        assert "memory 0.75 GiB" in attacked["stdout"]
+    else:
+        assert "no cgroup memory limit here" in attacked["stdout"]
     assert sorted(attacked["facts"]) == sorted(ATTACKS)
 
 
@@ -427,6 +430,8 @@ def test_attack_scores(attacked, student):
 
 
 def test_memfd_flood_killed_the_kernel(attacked):
+    if "memory" not in sandbox.cgroup_controllers():
+        pytest.skip("no cgroup memory controller on this machine: memfds are not limited")
     path = os.path.join(attacked["root"], "autograded", "memfd", TOY, TOY + ".ipynb")
     text = open(path).read()
     assert "DeadKernelError" in text or "MemoryError" in text
