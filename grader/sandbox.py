@@ -29,7 +29,7 @@ refuses submissions holding symlinks or anything but regular files and folders.
 
 import atexit
 import functools
-import importlib
+import importlib.util
 import json
 import os
 import shutil
@@ -117,11 +117,15 @@ def package_dirs():
     """{name: real folder} of the course packages this process imports (grader, nnlib, nncheck)."""
     out = {}
     for name in PACKAGES:
-        try:
-            module = importlib.import_module(name)
-        except ImportError:
-            continue
-        out[name] = os.path.realpath(os.path.dirname(module.__file__))
+        module = sys.modules.get(name)
+        if getattr(module, "__file__", None):
+            folder = os.path.dirname(module.__file__)
+        else:  # not imported yet: where this process would import it from
+            spec = importlib.util.find_spec(name)
+            if spec is None or not spec.submodule_search_locations:
+                continue
+            folder = spec.submodule_search_locations[0]
+        out[name] = os.path.realpath(folder)
     return out
 
 
