@@ -70,9 +70,21 @@ def use_book_style():
 
     Called when :mod:`nnlib.widgets` is imported; call ``matplotlib.rcdefaults()`` to undo it.
     Colours alone never tell classes apart in the book: give each class its own marker too
-    (see :func:`class_markers`).
+    (see :func:`class_markers`). In a notebook, static figures are also drawn at twice their
+    size and shown at their size (IPython's "retina" PNG), like the widgets' frames.
     """
     matplotlib.rcParams.update(BOOK_STYLE)
+    _retina_figures()
+
+
+def _retina_figures():
+    try:
+        from IPython import get_ipython
+        from matplotlib_inline.backend_inline import set_matplotlib_formats
+    except ImportError:
+        return
+    if get_ipython() is not None:
+        set_matplotlib_formats("retina")
 
 
 # The markers of the classes 0, 1, 2, ... in scatter plots, so that class membership does

@@ -564,6 +564,8 @@ def ruff_format(paths):
     if not Path(ruff).exists() and not shutil.which("ruff"):
         print("convert_glue: ruff not found; run `ruff format` on the chapters", file=sys.stderr)
         return
+    # the imports left after removing myst_nb's, sorted and spaced as ruff wants them
+    subprocess.run([ruff, "check", "--fix", "--quiet", "--select", "I", *map(str, paths)])
     subprocess.run([ruff, "format", "--quiet", *map(str, paths)], check=True)
 
 

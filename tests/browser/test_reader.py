@@ -49,7 +49,7 @@ LINKS = """() => [...document.querySelectorAll('a[href]')].map(a => a.href)"""
 # figure and widget frame, and the code of plotting and widget cells folded away.
 ACCESSIBLE = """() => {
   const main = document.querySelector('main');
-  const shown = e => e.getClientRects().length > 0;
+  const shown = e => e.getClientRects().length > 0 && (!e.checkVisibility || e.checkVisibility());
   const fileLike = t => /\\.(png|jpe?g|gif|svg|webp)$/i.test(t) || /[0-9a-f]{32}/.test(t);
   const problems = [];
   for (const img of main.querySelectorAll('img')) {
@@ -68,7 +68,7 @@ ACCESSIBLE = """() => {
       '.cell_output img, .cell_output .nnlib-explore, ' +
       '.cell_output script[type="application/vnd.jupyter.widget-view+json"]');
     const input = cell.querySelector('.cell_input');
-    if (plots && input && shown(input)) {
+    if (plots && input && !input.closest('details:not([open])') && shown(input)) {
       const first = (input.textContent || '').trim().split('\\n')[0].slice(0, 60);
       problems.push(`plotting cell shows its code (tag it hide-input): ${first}`);
     }
