@@ -502,9 +502,31 @@ def run_job(root, job):
     }
 
 
+def share_database_engines():
+    """Make nbgrader's Gradebooks in this process share one SQLAlchemy engine per URL.
+
+    nbgrader opens a new Gradebook (a new engine) for every step of every submission, and each
+    new engine compiles every SQL statement again: in a long-lived worker that is most of the
+    gradebook's time. An engine is meant to be shared; a Gradebook's close() only empties its
+    connection pool, which the next one refills."""
+    import nbgrader.api
+
+    engines = {}
+    create = nbgrader.api.create_engine
+
+    def create_engine(url, **kwargs):
+        key = (str(url), tuple(sorted(kwargs.items())))
+        if key not in engines:
+            engines[key] = create(url, **kwargs)
+        return engines[key]
+
+    nbgrader.api.create_engine = create_engine
+
+
 def serve(root):
     """`python -m grader _worker --root DIR`: grade the jobs read from stdin, one JSON line
     each, and answer each with one JSON line on stdout. Ends when stdin closes."""
+    share_database_engines()
     answers = os.fdopen(os.dup(1), "w")
     os.dup2(2, 1)  # whatever else prints must not mix with the answers
     for line in sys.stdin:

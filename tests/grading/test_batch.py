@@ -1,10 +1,12 @@
 """The instructor's batch grader on hostile submissions, graded in one parallel run."""
 
+import json
 import os
+import subprocess
 
 import nbformat
 import pytest
-from grading_helpers import BATCH, TOY, nbgrader
+from grading_helpers import BATCH, PYTHON, RIGHT, TOY, answered, env, make_course, nbgrader, run
 
 
 def test_batch_grades_everyone(batch):
@@ -75,3 +77,41 @@ def test_export_csv(batch):
             toy[fields["student_id"]] = float(fields["score"])
     for student, (_, _, parts) in BATCH.items():
         assert toy[student] == sum(parts.values()), student
+
+
+KILLER = "import os, signal\nos.kill(os.getppid(), signal.SIGKILL)\n"
+
+
+def test_killed_worker_and_failed_regrade(tmp_path, release):
+    """A submission that kills its grading process (possible only without the sandbox) gets a
+    row marked for manual grading; a re-grade that fails keeps the earlier result."""
+    root = make_course(str(tmp_path / "course"))
+    for student, answers in (("honest", RIGHT), ("killer", {**RIGHT, "add": KILLER})):
+        dest = os.path.join(root, "submitted", student, TOY)
+        os.makedirs(dest)
+        nbformat.write(answered(release, answers), os.path.join(dest, TOY + ".ipynb"))
+    cmd = [PYTHON, "-m", "grader", "autograde", TOY, "--jobs", "2", "--json"]
+    done = run([*cmd, "--isolation", "off", "--student", "killer", "honest"], root, check=False)
+    facts = {f["student"]: f for f in json.loads(done.stdout.strip().splitlines()[-1])}
+    assert done.returncode == 1
+    assert facts["honest"]["status"] == "ok" and facts["honest"]["score"] == 4
+    killer = facts["killer"]
+    assert killer["status"].startswith("needs manual grading: the grading process was killed")
+    assert (killer["score"], killer["max_score"]) == (0, 4)
+    graded = os.path.join(root, "autograded", "killer", TOY, TOY + ".ipynb")
+    assert "NotGraded: not run: the grading process was killed" in open(graded).read()
+    for student, f in facts.items():
+        assert f["seconds"] >= f["worker_seconds"] > 0
+        log = open(os.path.join(root, "autograded", ".grader-logs", TOY, student + ".log")).read()
+        assert "Autograding" in log or "not run" in log, log
+
+    # a re-grade that fails (isolation required, but turned off): the earlier result stays
+    result = os.path.join(root, "autograded", "honest", TOY, TOY + ".ipynb")
+    before = open(result).read()
+    e = dict(env(), GRADER_NO_ISOLATION="1")
+    again = [*cmd, "--isolation", "on", "--student", "honest"]
+    done = subprocess.run(again, cwd=root, env=e, capture_output=True, text=True, timeout=600)
+    (facts,) = json.loads(done.stdout.strip().splitlines()[-1])
+    assert done.returncode == 1 and facts["status"].startswith("failed"), facts
+    assert open(result).read() == before
+    assert facts["score"] == 4  # the gradebook keeps the earlier score too
