@@ -676,6 +676,8 @@ def autograde(
     logs = os.path.join(root, "autograded", ".grader-logs")  # ignored by git
     os.makedirs(logs, exist_ok=True)
     env = dict(os.environ, OPENBLAS_NUM_THREADS="1", PYTHONUNBUFFERED="1")
+    # nbformat validates notebooks with the compiled validator (same schema), not jsonschema's
+    env.setdefault("NBFORMAT_VALIDATOR", "fastjsonschema")
     if sandbox.isolation_status()[0]:
         env["GRADER_ISOLATION_CHECKED"] = "1"
     queue = list(enumerate(todo))
