@@ -10,8 +10,8 @@ import sys
 sys.modules.setdefault("rfc3987_syntax", None)
 
 USAGE = """\
-python -m grader NOTEBOOK [--solutions DIR] [--timeout S] [--no-isolation] [--json]
-    grade your own notebook, e.g. python -m grader ch03_losses.ipynb
+python -m grader NOTEBOOK [--checks FILE] [--timeout S] [--json]
+    check your own notebook with its visible tests (the same as python -m nncheck NOTEBOOK)
 python -m grader autograde ASSIGNMENT [ASSIGNMENT ...] [--jobs 2] [--student ID [ID ...]]
                            [--shard K/N] [--root DIR]
     grade every submitted/<student>/ASSIGNMENT/ of the course into its gradebook
@@ -21,6 +21,13 @@ python -m grader register ASSIGNMENT [ASSIGNMENT ...] [--root DIR]
 
 
 def _student(argv):
+    """The student's self-check is nncheck's (python -m nncheck): visible tests, no solutions."""
+    from nncheck.__main__ import main as check
+
+    return check(argv)
+
+
+def _student_old(argv):  # the former self-check through nbgrader (needed solutions/)
     p = argparse.ArgumentParser(prog="python -m grader", usage=USAGE)
     p.add_argument("notebook")
     p.add_argument("--solutions", help="folder of source notebooks (default: the course's)")

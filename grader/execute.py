@@ -11,11 +11,15 @@
     sets these for its assignment;
   - a kernel that ignores the interrupt after a timeout, or dies (os._exit, a segfault, the
     memory limit), is stopped; the cells after it are not run and count as failed;
-  - the instructor's cells (test and read-only cells) sent as trusted cells: they bypass the
-    student's IPython hooks, run with numpy/nnlib/builtins and the instructor's helpers put back,
-    and only count as passed if they report a correct token at their end;
+  - test cells sent as rewritten by nncheck (the kernel runs only `expect(actual)`, which
+    records the actual values as plain data); the records are taken out of the cell's outputs
+    and compared here, in the grader, with the reference run of the source notebook
+    (nncheck.reference, cached on disk): a test cell passes iff it raised no error and its
+    records match the reference's in number and value; otherwise it gets an error output
+    "AssertionError: <the check's message>", which nbgrader's SaveAutoGrades scores as failed;
   - output capped while it arrives (`max_output_bytes` per cell, `max_total_output_bytes` per
     notebook), so a cell printing forever does not fill the grader's memory;
+  - the kernel shut down after each notebook (plain `nbgrader autograde` grades many);
   - errors in test cells reduced to "ExceptionType: message" (no traceback, which would
     show the hidden tests' code in the feedback).
 """
@@ -34,23 +38,29 @@ from nbformat.notebooknode import NotebookNode
 from nbgrader import utils
 from nbgrader.coursedir import CourseDirectory
 from nbgrader.preprocessors import Execute, NbGraderPreprocessor
-from traitlets import Bool, Integer, Unicode
+from traitlets import Integer, Unicode
 
 from grader import restore as restore_mod
 from grader import sandbox
-from grader.kernel import TOKEN_MIME, TRUSTED_HEADER, token_for
+from nncheck import MIME
+from nncheck.reference import load_or_build, verdict
+from nncheck.rewrite import TestCellError, for_grading
+from nncheck.run import Result
+
+
+def source_path(config, resources):
+    """The source notebook (solutions/<a>/<nb>.ipynb) of the notebook being graded."""
+    info = resources["nbgrader"]
+    coursedir = CourseDirectory(config=config)
+    path = coursedir.format_path(coursedir.source_directory, ".", info["assignment"], escape=False)
+    return os.path.join(path, info["notebook"] + ".ipynb")
 
 
 class RestoreCells(NbGraderPreprocessor):
     """Rebuild the notebook around the assignment's source notebook (grader.restore)."""
 
     def preprocess(self, nb, resources):
-        info = resources["nbgrader"]
-        coursedir = CourseDirectory(config=self.config)
-        path = coursedir.format_path(
-            coursedir.source_directory, ".", info["assignment"], escape=False
-        )
-        path = os.path.join(path, info["notebook"] + ".ipynb")
+        path = source_path(self.config, resources)
         if not os.path.exists(path):
             self.log.warning("No source notebook %s: cells not restored", path)
             return nb, resources
@@ -63,11 +73,8 @@ def _error(ename, evalue):
     )
 
 
-def is_instructor_cell(cell):
-    """Test cells and read-only cells: the grader runs them as trusted cells."""
-    if cell.cell_type != "code" or utils.is_solution(cell):
-        return False
-    return utils.is_grade(cell) or utils.is_locked(cell)
+def is_test_cell(cell):
+    return cell.cell_type == "code" and utils.is_grade(cell) and not utils.is_solution(cell)
 
 
 def _size(msg):
@@ -96,7 +103,9 @@ class SafeExecute(Execute):
     interrupt_grace = Integer(
         10, help="Seconds a kernel has to answer again after a timed-out cell is interrupted."
     ).tag(config=True)
-    trusted_cells = Bool(True, help="Run the instructor's cells as trusted cells.").tag(config=True)
+    max_record_bytes = Integer(
+        20_000_000, help="Size of the test records kept per notebook (characters)."
+    ).tag(config=True)
 
     def _isolate(self):
         if self.isolation == "off":
@@ -110,6 +119,9 @@ class SafeExecute(Execute):
         resources = resources or {}
         # the restored notebook's metadata is the source's: an assignment may set its own limits
         self._limits = dict(nb.metadata.get("grader", {}))
+        # the expected values: a trusted run of the source notebook, never in the student's kernel
+        self._reference = load_or_build(source_path(self.config, resources))["tests"]
+        self._record_bytes = 0
         tmp = tempfile.mkdtemp(prefix="grader-kernel-")
         try:
             runtime = os.path.join(tmp, "runtime")
@@ -123,11 +135,6 @@ class SafeExecute(Execute):
             else:
                 os.mkdir(work)
             self._work = work
-            secret = os.urandom(32)
-            secret_file = os.path.join(runtime, "secret")
-            with open(os.open(secret_file, os.O_WRONLY | os.O_CREAT, 0o600), "wb") as f:
-                f.write(secret)
-            self._secret = secret
             isolate = self._isolate()
             spec = KernelSpec(
                 argv=sandbox.kernel_argv(runtime, work, isolate),
@@ -135,7 +142,6 @@ class SafeExecute(Execute):
                 language="python",
                 interrupt_mode="message",
                 env={
-                    "GRADER_SECRET_FILE": secret_file,
                     "GRADER_MAX_OUTPUT": str(self.max_output_bytes),
                     "OPENBLAS_NUM_THREADS": "1",
                     "OMP_NUM_THREADS": "1",
@@ -156,7 +162,12 @@ class SafeExecute(Execute):
             self._stopped = None  # why the kernel was stopped, once it was
             self._total_output = 0
             os.environ.pop("JPY_PARENT_PID", None)
-            return super().preprocess(nb, resources, km=km)
+            try:
+                return super().preprocess(nb, resources, km=km)
+            finally:  # nbclient leaves a kernel it was given running: stop it here
+                if run_sync(km.is_alive)():
+                    run_sync(km.shutdown_kernel)(now=True)
+                km.cleanup_resources()
         finally:
             shutil.rmtree(tmp, ignore_errors=True)
 
@@ -182,7 +193,10 @@ class SafeExecute(Execute):
 
     def output(self, outs, msg, display_id, cell_index):
         size = _size(msg)
-        if msg["msg_type"] == "display_data" and TOKEN_MIME in msg["content"].get("data", {}):
+        if MIME in msg["content"].get("data", {}):  # a test record: its own budget
+            self._record_bytes += size
+            if self._record_bytes > self.max_record_bytes:
+                return None
             return super().output(outs, msg, display_id, cell_index)
         self._cell_output += size
         self._total_output += size
@@ -219,9 +233,13 @@ class SafeExecute(Execute):
         self._cell_output = 0
         self._cell_truncated = False
         original = cell.source
-        trusted = self.trusted_cells and is_instructor_cell(cell)
-        if trusted:
-            cell.source = TRUSTED_HEADER + original
+        test = is_test_cell(cell)
+        if test:
+            try:
+                cell.source = for_grading(original)
+            except TestCellError as error:
+                cell.outputs = [_error("GradingError", f"this test cell cannot be graded: {error}")]
+                return cell, resources
         try:
             cell, resources = super().preprocess_cell(cell, resources, index)
         except DeadKernelError:
@@ -241,25 +259,30 @@ class SafeExecute(Execute):
             o.output_type == "error" and o.get("ename") == "CellTimeoutError" for o in cell.outputs
         ):
             self._check_responsive()
-        if trusted:
-            self._check_token(cell, original)
+        records = [o for o in cell.outputs if MIME in o.get("data", {})]
+        cell.outputs = [o for o in cell.outputs if MIME not in o.get("data", {})]
+        if test:
+            self._judge(cell, [o.data[MIME] for o in records])
         return cell, resources
 
-    def _check_token(self, cell, code):
-        tokens = [
-            o
-            for o in cell.outputs
-            if o.output_type == "display_data" and TOKEN_MIME in o.get("data", {})
-        ]
-        cell.outputs = [o for o in cell.outputs if not any(o is t for t in tokens)]
+    def _judge(self, cell, records):
+        """Compare the cell's records with the reference; a failed check becomes an error output."""
         errors = [o for o in cell.outputs if o.output_type == "error"]
         for o in errors:  # no traceback: it would show the (hidden) test code
             o.traceback = [f"{o.ename}: {o.evalue}"]
-        expected = token_for(self._secret, code)
-        if not errors and not any(t.data[TOKEN_MIME] == expected for t in tokens):
-            cell.outputs.append(
-                _error("GradingError", "the cell did not run to its end in the grading kernel")
-            )
+        test = self._reference.get(cell.metadata.nbgrader["grade_id"])
+        if test is None:
+            cell.outputs.append(_error("GradingError", "this test is not in the reference run"))
+            return
+        result = Result()
+        result.records = records
+        result.errors = [(o.ename, o.evalue) for o in errors]
+        try:
+            failed = verdict(result, test)
+        except Exception as error:  # noqa: BLE001 - whatever was recorded, the cell fails
+            failed = ("GradingError", f"the test's records could not be judged ({error})")
+        if failed and not errors:
+            cell.outputs.append(_error(*failed))
 
     def _check_responsive(self):
         """After a timeout: the kernel must answer within interrupt_grace seconds, else stop it."""

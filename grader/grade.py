@@ -252,6 +252,19 @@ def format_report(report, path):
 NOT_RUN_NOTE = "needs manual grading"
 
 
+def _reference(root, assignment):
+    """Run the source notebooks once (every check's expected value), cached for the workers."""
+    from nncheck.reference import ReferenceError, load_or_build
+
+    folder = os.path.join(root, _course(root).source_directory, assignment)
+    for name in sorted(os.listdir(folder)):
+        if name.endswith(".ipynb"):
+            try:
+                load_or_build(os.path.join(folder, name))
+            except ReferenceError as error:
+                raise GradingError(f"the reference run of the solutions failed: {error}") from None
+
+
 def _course(root):
     """The course's settings (db_url, course_id, folders) from its nbgrader_config.py."""
     from nbgrader.coursedir import CourseDirectory
@@ -672,6 +685,7 @@ def autograde(
     for a in sorted({a for a, _ in todo}):
         if register(root, a):
             log(f"{a}: registered in the gradebook")
+        _reference(root, a)
 
     logs = os.path.join(root, "autograded", ".grader-logs")  # ignored by git
     os.makedirs(logs, exist_ok=True)

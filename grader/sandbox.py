@@ -41,7 +41,7 @@ def _python_paths():
     for key in ("stdlib", "platstdlib", "purelib", "platlib"):
         paths.add(sysconfig.get_paths()[key])
     package_root = os.path.dirname(os.path.dirname(os.path.abspath(grader.__file__)))
-    for name in ("grader", "nnlib"):
+    for name in ("grader", "nnlib", "nncheck"):
         path = os.path.join(package_root, name)
         if os.path.isdir(path):
             paths.add(path)

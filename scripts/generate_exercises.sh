@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
 # Regenerate the student notebooks exercises/<a>/<a>.ipynb from the instructor's sources
 # solutions/<a>/<a>.ipynb with `nbgrader generate_assignment` (solutions replaced by the stub,
-# hidden tests removed, outputs cleared, cells locked and checksummed).
+# hidden tests removed, outputs cleared, cells locked and checksummed), and next to each the
+# visible checks exercises/<a>/<a>.checks.json for the students' self-check `python -m nncheck`
+# (a run of the source's visible tests with the solutions: expected values, messages, points;
+# no hidden test; see nncheck/reference.py).
 #
 #   scripts/generate_exercises.sh              # every assignment in solutions/
 #   scripts/generate_exercises.sh ch03_losses  # only these
@@ -11,6 +14,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 NBGRADER=${NBGRADER:-.venv/bin/nbgrader}
+PYTHON=${PYTHON:-.venv/bin/python}
 export OPENBLAS_NUM_THREADS=${OPENBLAS_NUM_THREADS:-1}
 
 if [ $# -gt 0 ]; then
@@ -29,5 +33,6 @@ for a in "${assignments[@]}"; do
     fi
     "$NBGRADER" generate_assignment "$a" --force --no-db \
         --CourseDirectory.root="$PWD" --log-level=WARN
-    echo "exercises/$a/$a.ipynb"
+    "$PYTHON" -m nncheck.reference "solutions/$a/$a.ipynb" --visible -o "exercises/$a/$a.checks.json"
+    echo "exercises/$a/$a.ipynb exercises/$a/$a.checks.json"
 done

@@ -7,9 +7,16 @@ compares the result with the committed exercises/ cell by cell: cell type, sourc
 metadata (ignoring the checksums, which are derived from those). It also checks what a student
 must never see (solutions, hidden tests, outputs) and that every assignment has graded parts.
 
-If it fails after you edited solutions/, run scripts/generate_exercises.sh and commit exercises/.
+The visible checks `exercises/<a>/<a>.checks.json` (the self-check's reference) are fresh when
+their fingerprint is the hash of what they were computed from (the source folder, nncheck's and
+nnlib's code: nncheck.reference.cache_key), and they hold exactly the exercise's test cells, as
+the grader runs them, without hidden tests.
+
+If it fails after you edited solutions/ (or nnlib/), run scripts/generate_exercises.sh and commit
+exercises/.
 """
 
+import json
 from pathlib import Path
 
 import nbformat
@@ -24,6 +31,9 @@ from nbgrader.preprocessors import (
     LockCells,
 )
 from traitlets.config.loader import PyFileConfigLoader
+
+from nncheck.reference import cache_key
+from nncheck.rewrite import for_grading, visible_part
 
 ROOT = Path(__file__).resolve().parents[1]
 SOLUTIONS = ROOT / "solutions"
@@ -79,6 +89,37 @@ def test_there_are_ten_assignments():
 def test_no_stale_exercise_folders():
     released = sorted(p.name for p in EXERCISES.iterdir() if p.is_dir())
     assert released == ASSIGNMENTS, "exercises/ and solutions/ hold different assignments"
+    for a in ASSIGNMENTS:
+        files = sorted(p.name for p in (EXERCISES / a).iterdir())
+        assert files == [f"{a}.checks.json", f"{a}.ipynb"], files
+
+
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_visible_checks_are_fresh(assignment):
+    source = SOLUTIONS / assignment / f"{assignment}.ipynb"
+    path = EXERCISES / assignment / f"{assignment}.checks.json"
+    assert path.is_file(), f"{path} is missing: run scripts/generate_exercises.sh"
+    checks = json.loads(path.read_text())
+    assert checks["visible_only"] is True
+    assert checks["fingerprint"] == cache_key(str(source), True), (
+        f"{path.name} is stale against solutions/ or nnlib/; run scripts/generate_exercises.sh"
+    )
+    nb = nbformat.read(source, as_version=4)
+    tests = {
+        c.metadata.nbgrader["grade_id"]: c
+        for c in nb.cells
+        if c.cell_type == "code"
+        and c.metadata.get("nbgrader", {}).get("grade")
+        and not c.metadata.nbgrader.get("solution")
+    }
+    assert sorted(checks["tests"]) == sorted(tests)
+    for gid, cell in tests.items():
+        entry = checks["tests"][gid]
+        assert entry["points"] == cell.metadata.nbgrader["points"]
+        assert entry["code"] == for_grading(visible_part(cell.source)), f"{gid}: stale code"
+        assert entry["checks"], f"{gid}: no visible check"
+        for check in entry["checks"]:  # words, never the test's code
+            assert check["message"] and not check["message"].startswith("check failed")
 
 
 @pytest.mark.parametrize("assignment", ASSIGNMENTS)
