@@ -22,8 +22,10 @@ c.ClearSolutions.code_stub = {"python": "# YOUR CODE HERE\nraise NotImplementedE
 c.Execute.timeout = 60
 
 # The robust grader's settings (restore cells from the source, sandboxed execution with time,
-# memory and output limits, trusted test cells, feedback without hidden tests, LMS file names
-# for zip_collect): see grader/README.md. `python -m grader autograde` uses them too.
+# memory and output limits, trusted test cells, feedback without hidden tests, the LMS plugins
+# of zip_collect): see grader/README.md. `python -m grader autograde` uses them too.
+# Grading fails closed: a submission is never run outside the sandbox unless the environment
+# says GRADER_ISOLATION=off (or GRADER_NO_ISOLATION=1) on purpose.
 from grader.config import configure  # noqa: E402
 
 configure(c)
