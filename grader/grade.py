@@ -396,7 +396,9 @@ def grade_submission(root, assignment, student, extra_argv=(), not_run=None):
     notes = []
     with tempfile.TemporaryDirectory(prefix="grader-staging-") as staging:
         staged = os.path.join(staging, student, assignment)
-        shutil.copytree(src, staged, ignore=shutil.ignore_patterns(".ipynb_checkpoints"))
+        shutil.copytree(
+            src, staged, symlinks=True, ignore=shutil.ignore_patterns(".ipynb_checkpoints")
+        )
         sources = sorted(f for f in os.listdir(source_dir) if f.endswith(".ipynb"))
         submitted = sorted(f for f in os.listdir(staged) if f.endswith(".ipynb"))
         if len(sources) == 1 and sources[0] not in submitted and len(submitted) == 1:
