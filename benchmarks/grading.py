@@ -10,7 +10,8 @@ from an empty gradebook with the assignment registered (not timed) and no autogr
 Prints the wall time of each run, seconds per submission, the ratio batch / plain (target:
 <= 0.5), and where the time goes: the start-up of each kind of process, and the batch's
 per-submission seconds in a worker. Both sides grade with the course's settings (sandboxed
-kernels when bubblewrap works here), so the ratio measures the batch, not the sandbox.
+kernels), so the ratio measures the batch, not the sandbox; the checks' reference run is
+computed once before any timing (both sides read it from the same cache).
 """
 
 import argparse
@@ -90,6 +91,12 @@ def main():
     a, n = args.assignment, args.n
     with tempfile.TemporaryDirectory(prefix="grading-bench-") as tmp:
         root = make_course(tmp, a, n)
+        # the checks' expected values (a run of the source notebook, cached by content hash):
+        # computed once here, before any timing, for both sides
+        os.environ["NNCHECK_CACHE_DIR"] = os.path.join(tmp, "reference-cache")
+        from nncheck.reference import load_or_build
+
+        load_or_build(os.path.join(root, "solutions", a, a + ".ipynb"))
         plain_cmd = [os.path.join(BIN, "nbgrader"), "autograde", a]
         batch_cmd = [PYTHON, "-m", "grader", "autograde", a, "--jobs", str(args.jobs), "--json"]
         plain, batch, worker_seconds, isolation = [], [], [], ""

@@ -639,7 +639,12 @@ class Worker:
                     self.why = f"the grading process was killed ({how}) while grading this"
                     return None
                 data += chunk
-        return json.loads(data.split(b"\n")[0])
+        try:
+            return json.loads(data.split(b"\n")[0])
+        except ValueError:
+            self.kill()
+            self.why = "the grading process gave an answer that is not JSON"
+            return None
 
 
 def shard_of(student, shards):
@@ -725,7 +730,11 @@ def autograde(
                     "log": os.path.join(logs, assignment, student + ".log"),
                 }
                 start = time.monotonic()
-                answer = grade(worker, job)
+                try:
+                    answer = grade(worker, job)
+                except Exception as error:  # noqa: BLE001 - the batch goes on, the row says why
+                    worker.kill()
+                    answer = {"status": f"failed: {type(error).__name__}: {error}", "notes": []}
                 answer.update(student=student, assignment=assignment, seconds=_seconds(start))
                 facts[i] = answer
                 notes = "".join(f"; {n}" for n in answer.get("notes", []))
