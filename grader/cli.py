@@ -81,6 +81,12 @@ def _autograde(argv):
     p.add_argument("--total-timeout", type=int, help="seconds per notebook")
     p.add_argument("--interrupt-grace", type=int, help="seconds after an interrupt")
     p.add_argument("--isolation", choices=["auto", "on", "off"])
+    p.add_argument(
+        "--wall-limit",
+        type=int,
+        default=900,
+        help="seconds for one submission before its grading process is killed (default 900)",
+    )
     p.add_argument("--json", action="store_true", help="print per-student facts as JSON")
     args = p.parse_args(argv)
     from grader.grade import GradingError, autograde
@@ -110,6 +116,7 @@ def _autograde(argv):
             students=args.student,
             shard=args.shard,
             extra_argv=extra,
+            wall_limit=args.wall_limit,
             log=lambda m: print(m, flush=True),
         )
     except GradingError as error:

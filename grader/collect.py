@@ -107,7 +107,8 @@ class LMSExtractorPlugin(ExtractorPlugin):
             with zipfile.ZipFile(path) as z:
                 for info in z.infolist():
                     mode = info.external_attr >> 16
-                    if info.is_dir() or (mode and not stat.S_ISREG(mode)):
+                    # no file type in the mode (Windows tools, zipfile.writestr): a regular file
+                    if info.is_dir() or (stat.S_IFMT(mode) and not stat.S_ISREG(mode)):
                         continue
                     if info.file_size > self.max_file_bytes:
                         self.log.warning("Skipped %s in %s: too big", info.filename, path)

@@ -541,9 +541,15 @@ def share_database_engines():
 def serve(root):
     """`python -m grader _worker --root DIR`: grade the jobs read from stdin, one JSON line
     each, and answer each with one JSON line on stdout. Ends when stdin closes."""
+    from nbgrader.apps import AutogradeApp  # noqa: F401 - the imports, paid once, before "ready"
+
+    import grader.config  # noqa: F401
+
     share_database_engines()
     answers = os.fdopen(os.dup(1), "w")
     os.dup2(2, 1)  # whatever else prints must not mix with the answers
+    answers.write(json.dumps({"ready": True}) + "\n")
+    answers.flush()
     for line in sys.stdin:
         if line.strip():
             answers.write(json.dumps(run_job(root, json.loads(line))) + "\n")
@@ -553,6 +559,7 @@ def serve(root):
 
 WORKER_ADDRESS_SPACE = 6 * 1024**3  # bytes, for a grading worker itself (not its kernels)
 JOBS_PER_WORKER = 100  # a worker is replaced after this many submissions
+WORKER_START_LIMIT = 300  # seconds a new worker may take to import everything
 
 
 def _limit_worker():
@@ -587,6 +594,8 @@ class Worker:
                 preexec_fn=_limit_worker,  # noqa: PLW1509
             )
         self.done = 0
+        self.buffer = b""
+        return self._answer(WORKER_START_LIMIT, "starting")
 
     def kill(self):
         if self.proc is not None:
@@ -613,21 +622,29 @@ class Worker:
             self.stop()
         if self.proc is None or self.proc.poll() is not None:
             self.kill()
-            self.start()
+            if self.start() is None:
+                return None
         self.done += 1
         try:
             self.proc.stdin.write((json.dumps(job) + "\n").encode())
             self.proc.stdin.flush()
         except OSError:
             pass  # it died: reading tells how
+        return self._answer(timeout, "grading this")
+
+    def _answer(self, timeout, doing):
+        """The worker's next JSON line, or None if it dies or is silent for `timeout` s."""
         deadline = time.monotonic() + timeout
         fd = self.proc.stdout.fileno()
-        data = b""
-        while b"\n" not in data:
+        while b"\n" not in self.buffer:
             left = deadline - time.monotonic()
             if left <= 0:
                 self.kill()
-                self.why = f"the grading ran past the batch's limit of {timeout} s and was stopped"
+                self.why = (
+                    f"the grading ran past the batch's limit of {timeout} s and was stopped"
+                    if doing == "grading this"
+                    else f"the grading process did not start within {timeout} s"
+                )
                 return None
             ready, _, _ = select.select([fd], [], [], left)
             if ready:
@@ -636,14 +653,15 @@ class Worker:
                     code = self.proc.wait()
                     how = _signal_name(code) if code < 0 else f"exit status {code}"
                     self.kill()
-                    self.why = f"the grading process was killed ({how}) while grading this"
+                    self.why = f"the grading process was killed ({how}) while {doing}"
                     return None
-                data += chunk
+                self.buffer += chunk
+        line, self.buffer = self.buffer.split(b"\n", 1)
         try:
-            return json.loads(data.split(b"\n")[0])
+            return json.loads(line)
         except ValueError:
             self.kill()
-            self.why = "the grading process gave an answer that is not JSON"
+            self.why = f"the grading process gave an answer that is not JSON while {doing}"
             return None
 
 

@@ -80,18 +80,31 @@ def test_export_csv(batch):
 
 
 KILLER = "import os, signal\nos.kill(os.getppid(), signal.SIGKILL)\n"
+# stops its grading process (which then hangs), and ends its own kernel a minute later
+FREEZER = (
+    "import os, signal, threading\n"
+    "threading.Timer(60, os._exit, [0]).start()\n"
+    "os.kill(os.getppid(), signal.SIGSTOP)\n"
+)
 
 
 def test_killed_worker_and_failed_regrade(tmp_path, release):
-    """A submission that kills its grading process (possible only without the sandbox) gets a
-    row marked for manual grading; a re-grade that fails keeps the earlier result."""
+    """A submission that kills its grading process (possible only without the sandbox), or
+    runs past the batch's wall-clock limit, gets a row marked for manual grading; a re-grade
+    that fails keeps the earlier result."""
     root = make_course(str(tmp_path / "course"))
-    for student, answers in (("honest", RIGHT), ("killer", {**RIGHT, "add": KILLER})):
+    sleeper = {**RIGHT, "add": FREEZER}
+    for student, answers in (
+        ("honest", RIGHT),
+        ("killer", {**RIGHT, "add": KILLER}),
+        ("sleeper", sleeper),
+    ):
         dest = os.path.join(root, "submitted", student, TOY)
         os.makedirs(dest)
         nbformat.write(answered(release, answers), os.path.join(dest, TOY + ".ipynb"))
     cmd = [PYTHON, "-m", "grader", "autograde", TOY, "--jobs", "2", "--json"]
-    done = run([*cmd, "--isolation", "off", "--student", "killer", "honest"], root, check=False)
+    students = ["--student", "killer", "honest", "sleeper"]
+    done = run([*cmd, "--isolation", "off", "--wall-limit", "30", *students], root, check=False)
     facts = {f["student"]: f for f in json.loads(done.stdout.strip().splitlines()[-1])}
     assert done.returncode == 1
     assert facts["honest"]["status"] == "ok" and facts["honest"]["score"] == 4
@@ -100,6 +113,11 @@ def test_killed_worker_and_failed_regrade(tmp_path, release):
     assert (killer["score"], killer["max_score"]) == (0, 4)
     graded = os.path.join(root, "autograded", "killer", TOY, TOY + ".ipynb")
     assert "NotGraded: not run: the grading process was killed" in open(graded).read()
+    sleeper = facts["sleeper"]
+    assert sleeper["status"] == (
+        "needs manual grading: the grading ran past the batch's limit of 30 s and was stopped"
+    )
+    assert (sleeper["score"], sleeper["max_score"]) == (0, 4)
     for student, f in facts.items():
         assert f["seconds"] >= f["worker_seconds"] > 0
         log = open(os.path.join(root, "autograded", ".grader-logs", TOY, student + ".log")).read()
