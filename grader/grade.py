@@ -254,15 +254,17 @@ NOT_RUN_NOTE = "needs manual grading"
 
 def _reference(root, assignment):
     """Run the source notebooks once (every check's expected value), cached for the workers."""
-    from nncheck.reference import ReferenceError, load_or_build
+    from nncheck.reference import load_or_build
 
     folder = os.path.join(root, _course(root).source_directory, assignment)
     for name in sorted(os.listdir(folder)):
         if name.endswith(".ipynb"):
             try:
                 load_or_build(os.path.join(folder, name))
-            except ReferenceError as error:
-                raise GradingError(f"the reference run of the solutions failed: {error}") from None
+            except Exception as error:  # noqa: BLE001 - ReferenceError, a test cell nncheck refuses
+                raise GradingError(
+                    f"the reference run of {name} failed: {type(error).__name__}: {error}"
+                ) from None
 
 
 def _course(root):
@@ -579,10 +581,12 @@ class Worker:
     def __init__(self, root, env, log_path):
         self.root, self.env, self.log_path = root, env, log_path
         self.proc = None
+        self.starting = False
         self.done = 0
         self.why = ""
 
-    def start(self):
+    def spawn(self):
+        """Start the process; it reports when ready (see start)."""
         with open(self.log_path, "a") as log:
             self.proc = subprocess.Popen(
                 [sys.executable, "-m", "grader", "_worker", "--root", self.root],
@@ -595,6 +599,13 @@ class Worker:
             )
         self.done = 0
         self.buffer = b""
+        self.starting = True
+
+    def start(self):
+        """Spawn the process unless it was, and wait until it has imported everything."""
+        if self.proc is None:
+            self.spawn()
+        self.starting = False
         return self._answer(WORKER_START_LIMIT, "starting")
 
     def kill(self):
@@ -605,6 +616,7 @@ class Worker:
             self.proc.stdin.close()
             self.proc.stdout.close()
             self.proc = None
+        self.starting = False
 
     def stop(self):
         if self.proc is not None:
@@ -620,8 +632,9 @@ class Worker:
         """The worker's answer to `job`, or None if it died or ran past `timeout` (see .why)."""
         if self.proc is not None and self.done >= JOBS_PER_WORKER:
             self.stop()
-        if self.proc is None or self.proc.poll() is not None:
-            self.kill()
+        if self.proc is not None and not self.starting and self.proc.poll() is not None:
+            self.kill()  # it ended since its last answer
+        if self.proc is None or self.starting:
             if self.start() is None:
                 return None
         self.done += 1
@@ -707,10 +720,6 @@ def autograde(
         raise GradingError(
             f"no submissions{where} in {submitted}/<student>/{'|'.join(assignments)}/"
         )
-    for a in sorted({a for a, _ in todo}):
-        if register(root, a):
-            log(f"{a}: registered in the gradebook")
-        _reference(root, a)
 
     logs = os.path.join(root, "autograded", ".grader-logs")  # ignored by git
     os.makedirs(logs, exist_ok=True)
@@ -719,6 +728,22 @@ def autograde(
     env.setdefault("NBFORMAT_VALIDATOR", "fastjsonschema")
     if sandbox.isolation_status()[0]:
         env["GRADER_ISOLATION_CHECKED"] = "1"
+    # the workers import nbgrader while the assignments are registered and their references run
+    workers = [
+        Worker(root, env, os.path.join(logs, f"worker-{k}.log"))
+        for k in range(max(1, min(jobs, len(todo))))
+    ]
+    for worker in workers:
+        worker.spawn()
+    try:
+        for a in sorted({a for a, _ in todo}):
+            if register(root, a):
+                log(f"{a}: registered in the gradebook")
+            _reference(root, a)
+    except BaseException:
+        for worker in workers:
+            worker.kill()
+        raise
     queue = list(enumerate(todo))
     lock = threading.Lock()
     facts = [None] * len(todo)
@@ -732,8 +757,7 @@ def autograde(
                 answer = {"status": f"failed: {why}; then: {worker.why}", "notes": []}
         return answer
 
-    def run(worker_number):
-        worker = Worker(root, env, os.path.join(logs, f"worker-{worker_number}.log"))
+    def run(worker):
         try:
             while True:
                 with lock:
@@ -761,7 +785,7 @@ def autograde(
         finally:
             worker.stop()
 
-    threads = [threading.Thread(target=run, args=(k,)) for k in range(max(1, min(jobs, len(todo))))]
+    threads = [threading.Thread(target=run, args=(worker,)) for worker in workers]
     for t in threads:
         t.start()
     for t in threads:
