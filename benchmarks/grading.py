@@ -17,6 +17,7 @@ computed once before any timing (both sides read it from the same cache).
 import argparse
 import json
 import os
+import resource
 import shutil
 import statistics
 import subprocess
@@ -36,13 +37,19 @@ def env():
     return e
 
 
+def cpu_of_children():
+    used = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return used.ru_utime + used.ru_stime
+
+
 def run(cmd, cwd):
-    start = time.perf_counter()
+    """(wall seconds, CPU seconds of the command and everything it started, result)."""
+    start, cpu = time.perf_counter(), cpu_of_children()
     done = subprocess.run(cmd, cwd=cwd, env=env(), capture_output=True, text=True)
     seconds = time.perf_counter() - start
     if done.returncode != 0:
         sys.exit(f"{' '.join(cmd)} failed:\n{done.stdout[-3000:]}\n{done.stderr[-3000:]}")
-    return seconds, done
+    return seconds, cpu_of_children() - cpu, done
 
 
 def make_course(tmp, assignment, n):
@@ -100,19 +107,25 @@ def main():
         plain_cmd = [os.path.join(BIN, "nbgrader"), "autograde", a]
         batch_cmd = [PYTHON, "-m", "grader", "autograde", a, "--jobs", str(args.jobs), "--json"]
         plain, batch, worker_seconds, isolation = [], [], [], ""
+        cpu = {"plain": 0.0, "batch": 0.0}
         for kind in ("plain", "batch", "batch", "plain"):
             reset(root, a)
             if kind == "plain":
-                seconds, _ = run(plain_cmd, root)
+                seconds, used, _ = run(plain_cmd, root)
                 plain.append(seconds)
             else:
-                seconds, done = run(batch_cmd, root)
+                seconds, used, done = run(batch_cmd, root)
                 batch.append(seconds)
                 isolation = done.stdout.splitlines()[0]
                 facts = json.loads(done.stdout.strip().splitlines()[-1])
                 assert len(facts) == n and all(f["status"] == "ok" for f in facts), facts
                 worker_seconds += [f["worker_seconds"] for f in facts]
-            print(f"  {kind:<5} {seconds:6.1f} s  ({seconds / n:.2f} s per submission)", flush=True)
+            cpu[kind] += used
+            print(
+                f"  {kind:<5} {seconds:6.1f} s wall, {used:6.1f} s CPU  "
+                f"({seconds / n:.2f} s per submission)",
+                flush=True,
+            )
         imports = {
             "plain nbgrader (once per command)": "from nbgrader.apps.nbgraderapp import main",
             "grading worker (once per worker)": (
@@ -134,6 +147,11 @@ def main():
     )
     print(f"ratio batch / plain: {b_total / p_total:.2f}  (target <= 0.5)")
     print("where the time goes:")
+    for kind in ("plain", "batch"):
+        print(
+            f"  CPU (all processes, kernels included), {kind}: "
+            f"{cpu[kind] / 2 / n:.2f} s per submission"
+        )
     for what, seconds in starts.items():
         print(f"  start-up and imports, {what}: {seconds:.2f} s")
     print(

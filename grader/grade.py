@@ -396,6 +396,10 @@ def grade_submission(root, assignment, student, extra_argv=(), not_run=None):
     source_dir = os.path.join(root, course.source_directory, assignment)
     dest = os.path.join(root, course.autograded_directory, student, assignment)
     notes = []
+    try:  # symlinks (to solutions/, out of the folder) and devices: refused before any read
+        sandbox.check_submission_files(src)
+    except sandbox.SubmissionError as error:
+        raise GradingError(str(error)) from None
     with tempfile.TemporaryDirectory(prefix="grader-staging-") as staging:
         staged = os.path.join(staging, student, assignment)
         shutil.copytree(
@@ -427,6 +431,7 @@ def grade_submission(root, assignment, student, extra_argv=(), not_run=None):
             if note:
                 nb.cells.insert(0, _note_cell(note + "."))
             source = restore.read(os.path.join(source_dir, name))
+            os.unlink(path)  # a new file: never written through whatever was there
             nbformat.write(restore.restore(nb, source), path)
         argv = [
             assignment,
