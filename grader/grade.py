@@ -545,6 +545,49 @@ def share_database_engines():
     nbgrader.api.create_engine = create_engine
 
 
+def no_idle_wait_for_ready():
+    """In this process, a new kernel is ready as soon as it answers, not 0.2 s later.
+
+    jupyter_client's `wait_for_ready` ends by waiting until no IOPub message has come for
+    0.2 s, once per kernel, so per submission; nbclient ignores IOPub messages that belong to
+    no cell anyway. This version is jupyter_client's (8.x) with that last wait cut to draining
+    what has arrived. Nothing else changes: the kernel, its sandbox and the cells are the same.
+    """
+    from queue import Empty
+
+    from jupyter_client.asynchronous.client import AsyncKernelClient
+    from jupyter_core.utils import ensure_async
+
+    async def wait_for_ready(self, timeout=None):
+        deadline = time.time() + (float("inf") if timeout is None else timeout)
+        while True:
+            self.kernel_info()
+            try:
+                msg = await ensure_async(self.shell_channel.get_msg(timeout=1))
+            except Empty:
+                pass
+            else:
+                if msg["msg_type"] == "kernel_info_reply":
+                    try:  # IOPub is connected once a message comes through it
+                        await ensure_async(self.iopub_channel.get_msg(timeout=0.2))
+                    except Empty:
+                        pass
+                    else:
+                        self._handle_kernel_info_reply(msg)
+                        break
+            if not await self._async_is_alive():
+                raise RuntimeError("Kernel died before replying to kernel_info")
+            if time.time() > deadline:
+                raise RuntimeError(f"Kernel didn't respond in {timeout} seconds")
+        while True:  # drain IOPub without waiting for more
+            try:
+                await ensure_async(self.iopub_channel.get_msg(timeout=0))
+            except Empty:
+                break
+
+    AsyncKernelClient.wait_for_ready = wait_for_ready
+
+
 def serve(root):
     """`python -m grader _worker --root DIR`: grade the jobs read from stdin, one JSON line
     each, and answer each with one JSON line on stdout. Ends when stdin closes."""
@@ -553,6 +596,7 @@ def serve(root):
     import grader.config  # noqa: F401
 
     share_database_engines()
+    no_idle_wait_for_ready()
     answers = os.fdopen(os.dup(1), "w")
     os.dup2(2, 1)  # whatever else prints must not mix with the answers
     answers.write(json.dumps({"ready": True}) + "\n")
