@@ -27,32 +27,6 @@ def _student(argv):
     return check(argv)
 
 
-def _student_old(argv):  # the former self-check through nbgrader (needed solutions/)
-    p = argparse.ArgumentParser(prog="python -m grader", usage=USAGE)
-    p.add_argument("notebook")
-    p.add_argument("--solutions", help="folder of source notebooks (default: the course's)")
-    p.add_argument("--timeout", type=int, help="seconds per cell (default 60)")
-    p.add_argument("--total-timeout", type=int, help="seconds per notebook (default 600)")
-    p.add_argument("--no-isolation", action="store_true", help="do not use bubblewrap")
-    p.add_argument("--json", action="store_true", help="print the result as JSON")
-    args = p.parse_args(argv)
-    from grader.grade import GradingError, format_report, grade_notebook
-
-    try:
-        report = grade_notebook(
-            args.notebook,
-            solutions_dir=args.solutions,
-            isolation="off" if args.no_isolation else "auto",
-            timeout=args.timeout,
-            total_timeout=args.total_timeout,
-        )
-    except GradingError as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 2
-    print(json.dumps(report, indent=1) if args.json else format_report(report, args.notebook))
-    return 0
-
-
 def _shard(text):
     try:
         k, n = (int(x) for x in text.split("/"))

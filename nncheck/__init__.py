@@ -27,7 +27,16 @@ import numpy as np
 MIME = "application/x-nncheck+json"
 DEFAULT_RTOL = 1e-5
 DEFAULT_ATOL = 1e-8
-__all__ = ["expect", "between", "finite", "encode", "compare", "NotPlainData", "MIME"]
+__all__ = [
+    "expect",
+    "between",
+    "finite",
+    "agrees_with",
+    "encode",
+    "compare",
+    "NotPlainData",
+    "MIME",
+]
 
 
 class NotPlainData(Exception):
@@ -119,8 +128,18 @@ def finite():
     return {"matcher": "finite"}
 
 
+def agrees_with(labels, at_least):
+    """Matcher: an array of the shape of `labels`, equal to it in at least that fraction of entries
+    (e.g. predictions that are right for at least 96% of the examples)."""
+    return {"matcher": "agrees_with", "labels": encode(np.asarray(labels)), "at_least": at_least}
+
+
 def _is_matcher(x):
-    return type(x) is dict and "matcher" in x and set(x) <= {"matcher", "lo", "hi"}
+    return (
+        type(x) is dict
+        and "matcher" in x
+        and set(x) <= {"matcher", "lo", "hi", "labels", "at_least"}
+    )
 
 
 def _encode_expected(expected):
@@ -134,6 +153,12 @@ def _match(kind, actual, matcher):
         return "expected numbers, got booleans"
     if matcher["matcher"] == "finite":
         return None if np.all(np.isfinite(actual)) else "not every entry is finite"
+    if matcher["matcher"] == "agrees_with":
+        labels = _numeric(matcher["labels"])[1]
+        if actual.shape != labels.shape:
+            return f"expected shape {labels.shape}, got shape {actual.shape}"
+        ok = np.mean(actual == labels) >= matcher["at_least"]
+        return None if ok else "too few entries agree"
     if matcher["matcher"] == "between":
         lo, hi = _unfloat(matcher["lo"]), _unfloat(matcher["hi"])
         ok = np.all(np.isfinite(actual)) and np.all((actual >= lo) & (actual <= hi))

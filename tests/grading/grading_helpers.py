@@ -2,8 +2,8 @@
 (BATCH) and the course's assignments graded with them (see conftest.py for the fixtures).
 
 The toy assignment (fixtures/solutions/ch00_toy) has three parts: `square` (test_square,
-1 point), `add` (test_add, 2 points) and `mean` (test_mean, 1 point, through the helper
-`check_close` of the read-only setup cell). Its hidden tests carry markers `HIDDEN-...`.
+1 point), `add` (test_add, 2 points) and `mean` (test_mean, 1 point); its tests check with
+`nncheck.expect`. Its hidden tests carry markers `HIDDEN-...`.
 """
 
 import copy

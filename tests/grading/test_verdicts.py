@@ -193,6 +193,24 @@ def test_plain_data_is_strict():
     assert compare({"t": "array", "kind": "f", "shape": [9], "v": "x"}, encode([1.0])) is not None
 
 
+def test_matchers():
+    import numpy as np
+
+    from nncheck import agrees_with, between, expect, finite
+
+    expect(np.array([1, 2, 3, 4]), agrees_with([1, 2, 3, 0], at_least=0.75), "m")
+    expect(np.array([0.5, 2.0]), between(0, 2), "m")
+    expect(np.array([-5.0, 2.0]), between(-np.inf, 2), "m")  # bounds (not entries) may be inf
+    for actual, matcher in (
+        (np.array([1, 2, 3, 4]), agrees_with([1, 2, 3, 0], at_least=0.8)),
+        (np.array([1, 2, 3]), agrees_with([1, 2, 3, 0], at_least=0.5)),
+        (np.array([0.5, np.nan]), finite()),
+        (np.array([0.5, 3.0]), between(0, 2)),
+    ):
+        with pytest.raises(AssertionError, match="^m$"):
+            expect(actual, matcher, "m")
+
+
 def test_rewrite_keeps_only_the_actual():
     from nncheck.rewrite import TestCellError, for_grading, visible_part
 
