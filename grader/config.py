@@ -56,7 +56,25 @@ class CheckSubmissionFiles(NbGraderPreprocessor):
     so a notebook that is a link to solutions/ or a link to a file outside is never graded.
     """
 
+    _said = False  # the isolation line is logged once per process
+
+    def _say_isolation(self):
+        if CheckSubmissionFiles._said:
+            return
+        CheckSubmissionFiles._said = True
+        setting = self.config.get("SafeExecute", {}).get("isolation", "on")
+        ok, why = sandbox.isolation_status()
+        if setting == "off":
+            self.log.warning("isolation: OFF on purpose: submissions run with rlimits only")
+        elif ok:
+            self.log.info("isolation: %s", why)
+        elif setting == "on":
+            self.log.error("isolation: NOT available (%s): submissions will not be graded", why)
+        else:
+            self.log.warning("isolation: not available (%s): running unisolated", why)
+
     def preprocess(self, nb, resources):
+        self._say_isolation()
         info = resources.get("nbgrader", {})
         folders = [resources.get("metadata", {}).get("path") or ""]
         coursedir = CourseDirectory(config=self.config)

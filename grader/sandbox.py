@@ -29,7 +29,7 @@ refuses submissions holding symlinks or anything but regular files and folders.
 
 import atexit
 import functools
-import importlib
+import importlib.util
 import json
 import os
 import shutil
@@ -57,6 +57,7 @@ PIDS = 128  # cgroup limit on the kernel's processes and threads
 TMP_SIZE = 256 * MiB  # the sandbox's /tmp
 SHM_SIZE = 64 * MiB  # the sandbox's /dev/shm
 WORK_SIZE = 256 * MiB  # the working folder (a copy of the submission's folder)
+RUNTIME_SIZE = 16 * MiB  # the runtime folder (host disk): a kernel that writes more is stopped
 KERNEL_UID = 65534  # "nobody"
 PACKAGES = ("grader", "nnlib", "nncheck")  # the course's packages the kernel must import as is
 ENV_KEEP = (
@@ -116,11 +117,15 @@ def package_dirs():
     """{name: real folder} of the course packages this process imports (grader, nnlib, nncheck)."""
     out = {}
     for name in PACKAGES:
-        try:
-            module = importlib.import_module(name)
-        except ImportError:
-            continue
-        out[name] = os.path.realpath(os.path.dirname(module.__file__))
+        module = sys.modules.get(name)
+        if getattr(module, "__file__", None):
+            folder = os.path.dirname(module.__file__)
+        else:  # not imported yet: where this process would import it from
+            spec = importlib.util.find_spec(name)
+            if spec is None or not spec.submodule_search_locations:
+                continue
+            folder = spec.submodule_search_locations[0]
+        out[name] = os.path.realpath(folder)
     return out
 
 
@@ -268,7 +273,7 @@ def cgroup_controllers():
 
 # outside the sandbox, as the grader's user: cgroups, rlimits, environment, then bubblewrap
 LAUNCHER = r"""
-import ctypes, json, os, resource, signal, sys
+import ctypes, json, os, resource, signal, sys, time
 conf = json.loads(sys.argv[1]); argv = sys.argv[3:]
 ctypes.CDLL(None).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG: the grader died, so do we
 if os.getppid() == 1:
@@ -289,12 +294,27 @@ if pid == 0:
         os._exit(127)
 for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
     signal.signal(sig, lambda s, f: os.kill(pid, signal.SIGKILL))
+def used(top):  # bytes and entries under the runtime folder, the one host folder it may write
+    total = count = 0
+    for d, dirs, files in os.walk(top):
+        for name in dirs + files:
+            count += 1
+            try:
+                total += os.lstat(os.path.join(d, name)).st_blocks * 512
+            except OSError:
+                pass
+    return total, count
 while True:
     try:
-        _, status = os.waitpid(pid, 0)
-        break
+        done, status = os.waitpid(pid, os.WNOHANG)
     except InterruptedError:
         continue
+    if done:
+        break
+    size, count = used(conf["runtime"])
+    if size > conf["runtime_bytes"] or count > 100:
+        os.kill(pid, signal.SIGKILL)
+    time.sleep(0.1)
 for group in conf["cgroups"]:
     for _ in range(50):
         if not os.path.isdir(group):
@@ -305,7 +325,7 @@ for group in conf["cgroups"]:
             os.rmdir(group)
             break
         except OSError:
-            import time; time.sleep(0.05)
+            time.sleep(0.05)
 sys.exit(os.waitstatus_to_exitcode(status) & 0xFF)
 """
 
@@ -345,6 +365,14 @@ runpy.run_module(conf["module"], run_name="__main__", alter_sys=True)
 """
 
 
+def bwrap_path():
+    """The bubblewrap program: GRADER_BWRAP (a path) if set, else `bwrap` on PATH; or None."""
+    given = os.environ.get("GRADER_BWRAP")
+    if given:
+        return given if os.path.isfile(given) and os.access(given, os.X_OK) else None
+    return shutil.which("bwrap")
+
+
 def _as_root():
     return os.geteuid() == 0
 
@@ -381,7 +409,9 @@ def bwrap_args(runtime_dir, work_dir):
     for path in binds:
         args += ["--ro-bind", path, path]
     args += ["--bind", runtime_dir, runtime_dir, "--ro-bind", work_dir, _SUBMISSION_IN]
-    args += ["--size", str(WORK_SIZE), "--perms", "0755", "--tmpfs", work_dir]
+    # as root, BOOT hands the working folder to uid 65534; in a user namespace it cannot chown
+    work_perms = "0755" if _as_root() else "1777"
+    args += ["--size", str(WORK_SIZE), "--perms", work_perms, "--tmpfs", work_dir]
     args += ["--chdir", "/"]
     return args + ["--"]
 
@@ -401,10 +431,12 @@ def _boot(runtime_dir, work_dir, isolated, code=None, module="grader.kernel"):
     return [python_command(), "-I", "-c", BOOT, json.dumps(conf)]
 
 
-def _launcher(groups, cpu_seconds):
+def _launcher(groups, cpu_seconds, runtime_dir):
     venv_bin = os.path.join(os.path.realpath(sys.prefix), "bin")
     conf = {
         "cgroups": groups,
+        "runtime": runtime_dir,
+        "runtime_bytes": RUNTIME_SIZE,
         "rlimits": {**LIMITS, "CPU": cpu_seconds},
         "keep": list(ENV_KEEP),
         "prefixes": list(ENV_KEEP_PREFIXES),
@@ -446,8 +478,8 @@ def command(runtime_dir, work_dir, isolate, code=None, module="grader.kernel", c
     boot = _boot(runtime_dir, work_dir, isolate, code=code, module=module)
     if not isolate:
         return prlimit_args(cpu_seconds) + boot
-    bwrap = [shutil.which("bwrap") or "bwrap", *bwrap_args(runtime_dir, work_dir)[1:]]
-    return _launcher(make_cgroups(), cpu_seconds) + bwrap + boot
+    bwrap = [bwrap_path() or "bwrap", *bwrap_args(runtime_dir, work_dir)[1:]]
+    return _launcher(make_cgroups(), cpu_seconds, runtime_dir) + bwrap + boot
 
 
 # ------------------------------------------------------------------ is it working here?
@@ -524,8 +556,8 @@ def isolation_status():
         return False, "isolation turned off (GRADER_NO_ISOLATION is set)"
     if not sys.platform.startswith("linux"):
         return False, "bubblewrap isolation needs Linux"
-    if not shutil.which("bwrap"):
-        return False, "bubblewrap (bwrap) is not installed"
+    if not bwrap_path():
+        return False, f"bubblewrap is not installed (no {os.environ.get('GRADER_BWRAP', 'bwrap')})"
     if os.environ.get("GRADER_ISOLATION_CHECKED") != "1":  # a batch worker: checked already
         why = _self_check()
         if why:

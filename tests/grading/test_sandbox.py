@@ -6,7 +6,9 @@ import shutil
 import subprocess
 import tempfile
 
+import nbformat
 import pytest
+from grading_helpers import NBGRADER, PYTHON, RIGHT, TOY, answered, env, make_course
 
 from grader import config, sandbox
 
@@ -87,3 +89,27 @@ def test_instructor_grading_fails_closed(monkeypatch):
     assert config.isolation_setting() == "off"
     monkeypatch.setenv("GRADER_ISOLATION", "auto")
     assert config.isolation_setting() == "auto"
+
+
+def test_no_sandbox_means_no_grading(tmp_path, release):
+    """Both instructor routes refuse to run a submission when the sandbox is unavailable."""
+    root = make_course(str(tmp_path / "course"))
+    marker = os.path.join(root, "RAN-UNISOLATED")
+    nb = answered(release, {**RIGHT, "square": f"open({marker!r}, 'w')\n" + RIGHT["square"]})
+    folder = os.path.join(root, "submitted", "alice", TOY)
+    os.makedirs(folder)
+    nbformat.write(nb, os.path.join(folder, TOY + ".ipynb"))
+    e = env()
+    e["GRADER_BWRAP"] = os.path.join(str(tmp_path), "no-such-bwrap")
+    for key in ("GRADER_NO_ISOLATION", "GRADER_ISOLATION", "GRADER_ISOLATION_CHECKED"):
+        e.pop(key, None)
+    cmd = [PYTHON, "-m", "grader", "autograde", TOY, "--jobs", "1", "--json"]
+    done = subprocess.run(cmd, cwd=root, env=e, capture_output=True, text=True, timeout=600)
+    facts = json.loads(done.stdout.strip().splitlines()[-1])[0]
+    assert done.returncode != 0
+    assert "isolation required but unavailable" in facts["status"], facts
+    # plain nbgrader with the course's nbgrader_config.py
+    cmd = [PYTHON, "-c", NBGRADER, "autograde", TOY, "--force"]
+    done = subprocess.run(cmd, cwd=root, env=e, capture_output=True, text=True, timeout=600)
+    assert "isolation required but unavailable" in done.stdout + done.stderr
+    assert not os.path.exists(marker)
