@@ -1,10 +1,10 @@
-"""Grading with nbgrader's own applications, run in this process.
+"""The instructor's batch: nbgrader's own applications, run in long-lived worker processes.
 
-`grade_notebook` grades one student's notebook anywhere on disk in a throwaway course
-(the student command); `autograde` grades every submission of an assignment in a real course,
-each in its own worker process (`python -m grader _worker ...`), some in parallel.
-Both run the same nbgrader steps with the same settings (grader.config): generate_assignment
-(source cells and points into a gradebook), then autograde (restore cells, execute, score).
+`autograde` grades every submission of an assignment in a real course with `jobs` workers
+(`python -m grader _worker`), each grading one submission after another with nbgrader's
+AutogradeApp and the settings of grader.config (restore cells, sandboxed execution, verdicts
+outside the kernel); `register` puts an assignment in the gradebook. The student's self-check
+is nncheck's (`python -m nncheck`).
 """
 
 import contextlib
@@ -24,13 +24,8 @@ import traceback
 import zlib
 
 import nbformat
-from traitlets.config import Config
 
 from grader import restore, sandbox
-from grader.config import configure
-
-PACKAGE_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-STUDENT = "student"
 
 
 class GradingError(Exception):
@@ -70,175 +65,6 @@ def run_app(app_class, argv, config=None, cwd=None, quiet=True, after_init=None)
         finally:
             app.clear_instance()
     return log.getvalue()
-
-
-# ------------------------------------------------------------------ which assignment?
-
-
-def _find_solutions(notebook_path):
-    """The course's solutions/: next to this package (a clone), else above the notebook or cwd."""
-    candidates = [os.path.join(PACKAGE_ROOT, "solutions")]
-    for start in (os.path.dirname(os.path.abspath(notebook_path)), os.getcwd()):
-        folder = start
-        while True:
-            candidates.append(os.path.join(folder, "solutions"))
-            parent = os.path.dirname(folder)
-            if parent == folder:
-                break
-            folder = parent
-    return next((c for c in candidates if os.path.isdir(c)), candidates[0])
-
-
-def find_source(notebook, solutions_dir):
-    """(assignment, source notebook path) for a student's notebook: by file name, else grade ids."""
-    name = os.path.splitext(os.path.basename(notebook.get("_path", "")))[0]
-    candidates = sorted(
-        os.path.join(solutions_dir, d, d + ".ipynb")
-        for d in os.listdir(solutions_dir)
-        if os.path.isfile(os.path.join(solutions_dir, d, d + ".ipynb"))
-    )
-    for path in candidates:
-        if os.path.basename(os.path.dirname(path)) == name:
-            return name, path
-    ids = set(restore.grade_ids(notebook))
-    best, best_overlap = None, 0
-    for path in candidates:
-        overlap = len(ids & set(restore.grade_ids(restore.read(path))))
-        if overlap > best_overlap:
-            best, best_overlap = path, overlap
-    if best is None:
-        raise GradingError(
-            f"cannot tell which assignment {name}.ipynb is: no solutions/<a>/<a>.ipynb has "
-            "its name or any of its cells' grade ids"
-        )
-    return os.path.basename(os.path.dirname(best)), best
-
-
-# ------------------------------------------------------------------ reading results
-
-
-def results(db_url, assignment, student):
-    """Per notebook: the list of (grade_id, score, max_score) of autograded parts, in order."""
-    from nbgrader.api import Gradebook
-
-    out = {}
-    with Gradebook(db_url) as gb:
-        submission = gb.find_submission(assignment, student)
-        for nb in submission.notebooks:
-            grades = [
-                (g.name, g.score, g.max_score, g.auto_score is not None)
-                for g in nb.grades
-                if g.cell.cell_type == "code"
-            ]
-            out[nb.name] = grades
-    return out
-
-
-def failures(autograded_path):
-    """{grade_id: "Error: message"} for the test cells of an autograded notebook that failed."""
-    nb = nbformat.read(autograded_path, as_version=4)
-    out = {}
-    for cell in nb.cells:
-        meta = cell.metadata.get("nbgrader", {})
-        if cell.cell_type != "code" or not meta.get("grade") or meta.get("solution"):
-            continue
-        errors = [o for o in cell.get("outputs", []) if o.output_type == "error"]
-        if errors:
-            timeouts = [e for e in errors if e.ename == "CellTimeoutError"]
-            e = (timeouts or errors)[0]
-            message = (e.get("evalue") or "").strip() or "(no message)"
-            out[meta["grade_id"]] = f"{e.ename}: {message}"
-    return out
-
-
-# ------------------------------------------------------------------ the student command
-
-
-def grade_notebook(path, solutions_dir=None, isolation="auto", timeout=None, total_timeout=None):
-    """Grade one notebook; return a dict with the assignment, parts, total and notes."""
-    from nbgrader.apps import AutogradeApp, GenerateAssignmentApp
-
-    solutions_dir = solutions_dir or _find_solutions(path)
-    if not os.path.isdir(solutions_dir):
-        raise GradingError(f"no solutions folder at {solutions_dir} (give one with --solutions)")
-    try:
-        submitted = restore.read(path)
-    except Exception as error:
-        raise GradingError(f"{path} is not a readable notebook: {error}") from None
-    submitted["_path"] = path
-    assignment, source_path = find_source(submitted, solutions_dir)
-    del submitted["_path"]
-    notes = []
-    ok, why = sandbox.isolation_status()
-    if isolation == "off":
-        notes.append("isolation: off (rlimits only)")
-    elif not ok:
-        notes.append(f"isolation: not available, running unisolated (rlimits only): {why}")
-    else:
-        notes.append(f"isolation: {why}")
-
-    with tempfile.TemporaryDirectory(prefix="grader-") as tmp:
-        course = os.path.join(tmp, "course")
-        shutil.copytree(
-            os.path.dirname(source_path),
-            os.path.join(course, "source", assignment),
-            ignore=shutil.ignore_patterns(".ipynb_checkpoints"),
-        )
-        db_url = "sqlite:///" + os.path.join(tmp, "gradebook.db")
-        c = configure(Config())
-        c.CourseDirectory.root = course
-        c.CourseDirectory.source_directory = "source"
-        c.CourseDirectory.release_directory = "release"
-        c.CourseDirectory.db_url = db_url
-        c.CourseDirectory.course_id = "course"
-        c.SafeExecute.isolation = isolation
-        if timeout:
-            c.Execute.timeout = timeout
-        if total_timeout:
-            c.SafeExecute.total_timeout = total_timeout
-        run_app(GenerateAssignmentApp, [assignment], config=c, cwd=tmp)
-        dest = os.path.join(course, "submitted", STUDENT, assignment)
-        os.makedirs(dest)
-        nbformat.write(
-            restore.restore(submitted, restore.read(source_path)),
-            os.path.join(dest, assignment + ".ipynb"),
-        )
-        run_app(AutogradeApp, [assignment, "--student", STUDENT], config=c, cwd=tmp)
-        graded = results(db_url, assignment, STUDENT)[assignment]
-        failed = failures(
-            os.path.join(course, "autograded", STUDENT, assignment, assignment + ".ipynb")
-        )
-    parts = [
-        {"part": gid, "score": score, "max_score": max_score, "error": failed.get(gid)}
-        for gid, score, max_score, auto in graded
-        if auto
-    ]
-    return {
-        "assignment": assignment,
-        "parts": parts,
-        "score": sum(p["score"] for p in parts),
-        "max_score": sum(p["max_score"] for p in parts),
-        "notes": notes,
-    }
-
-
-def format_report(report, path):
-    a = report["assignment"]
-    lines = [f"Grading {path} as assignment {a}", ""]
-    width = max([len(p["part"]) for p in report["parts"]] + [4])
-    for p in report["parts"]:
-        status = "passed" if p["error"] is None and p["score"] == p["max_score"] else "FAILED"
-        lines.append(f"  {p['part']:<{width}}  {p['score']:g} / {p['max_score']:g}  {status}")
-        if p["error"]:
-            lines.append(f"  {'':<{width}}    {p['error']}")
-    lines += ["", f"Total: {report['score']:g} / {report['max_score']:g}", ""]
-    lines += report["notes"]
-    lines += [
-        "",
-        "Binder sessions are temporary: download your notebook now (File > Download) and",
-        f"submit it under the file name {a}.ipynb, the name the collection expects.",
-    ]
-    return "\n".join(lines)
 
 
 # ------------------------------------------------------------------ the instructor's batch
