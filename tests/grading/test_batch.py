@@ -16,6 +16,10 @@ def test_batch_grades_everyone(batch):
     bad = {k: f["status"] for k, f in every.items() if f["status"] != "ok"}
     assert not bad, bad
     assert batch["returncode"] == 0
+    # a file that is not a notebook: graded as an empty one, and the summary says so
+    notes = facts["not_a_notebook"]["notes"]
+    assert any("is not a readable notebook" in n for n in notes), notes
+    assert "is not a readable notebook" in batch["stdout"]
 
 
 @pytest.mark.parametrize("student", sorted(BATCH))
@@ -59,6 +63,8 @@ def test_feedback_hides_hidden_tests(batch):
         assert "square(3) should be 9" in html  # the visible tests stay
     html = open(os.path.join(course, "feedback", "edited_test", TOY, TOY + ".html")).read()
     assert "AssertionError" in html
+    html = open(os.path.join(course, "feedback", "not_a_notebook", TOY, TOY + ".html")).read()
+    assert "is not a readable notebook" in html
     # a hidden test that fails inside the student's function: the message, no traceback
     html = open(os.path.join(course, "feedback", "hidden_test_fails", TOY, TOY + ".html")).read()
     assert "ValueError: shapes differ" in html
