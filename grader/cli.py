@@ -12,8 +12,11 @@ sys.modules.setdefault("rfc3987_syntax", None)
 USAGE = """\
 python -m grader NOTEBOOK [--checks FILE] [--timeout S] [--json]
     check your own notebook with its visible tests (the same as python -m nncheck NOTEBOOK)
-python -m grader autograde ASSIGNMENT [ASSIGNMENT ...] [--jobs 2] [--student ID ...] [--root DIR]
+python -m grader autograde ASSIGNMENT [ASSIGNMENT ...] [--jobs 2] [--student ID [ID ...]]
+                           [--shard K/N] [--root DIR]
     grade every submitted/<student>/ASSIGNMENT/ of the course into its gradebook
+python -m grader register ASSIGNMENT [ASSIGNMENT ...] [--root DIR]
+    put an assignment's graded cells and points in the gradebook (exercises/ is not touched)
 """
 
 
@@ -24,16 +27,40 @@ def _student(argv):
     return check(argv)
 
 
+def _shard(text):
+    try:
+        k, n = (int(x) for x in text.split("/"))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected K/N such as 1/2, got {text!r}") from None
+    if not 1 <= k <= n:
+        raise argparse.ArgumentTypeError(f"expected 1 <= K <= N in K/N, got {text!r}")
+    return k, n
+
+
 def _autograde(argv):
     p = argparse.ArgumentParser(prog="python -m grader autograde", usage=USAGE)
     p.add_argument("assignment", nargs="+")
     p.add_argument("--jobs", type=int, default=os.cpu_count() or 1)
-    p.add_argument("--student", action="append", help="grade only this student (repeatable)")
+    p.add_argument(
+        "--student", nargs="+", action="extend", metavar="ID", help="grade only these students"
+    )
+    p.add_argument(
+        "--shard",
+        type=_shard,
+        metavar="K/N",
+        help="grade only shard K of N (a fixed split by student id; run N graders, one per shard)",
+    )
     p.add_argument("--root", default=".", help="course folder with nbgrader_config.py")
     p.add_argument("--timeout", type=int, help="seconds per cell")
     p.add_argument("--total-timeout", type=int, help="seconds per notebook")
     p.add_argument("--interrupt-grace", type=int, help="seconds after an interrupt")
     p.add_argument("--isolation", choices=["auto", "on", "off"])
+    p.add_argument(
+        "--wall-limit",
+        type=int,
+        default=900,
+        help="seconds for one submission before its grading process is killed (default 900)",
+    )
     p.add_argument("--json", action="store_true", help="print per-student facts as JSON")
     args = p.parse_args(argv)
     from grader.grade import GradingError, autograde
@@ -61,7 +88,9 @@ def _autograde(argv):
             args.assignment,
             jobs=args.jobs,
             students=args.student,
+            shard=args.shard,
             extra_argv=extra,
+            wall_limit=args.wall_limit,
             log=lambda m: print(m, flush=True),
         )
     except GradingError as error:
@@ -73,21 +102,40 @@ def _autograde(argv):
     print()
     for f in facts:
         score = f"{f['score']:g} / {f['max_score']:g}" if "score" in f else "-"
-        print(f"{f['assignment']:<20} {f['student']:<20} {score:>12}  {f['status'][:60]}")
-    print("\nNext: nbgrader generate_feedback / nbgrader export (see grader/README.md)")
+        status = f["status"].splitlines()[0]
+        row = f"{f['assignment']:<20} {f['student']:<20} {score:>12} {f['seconds']:>6.1f} s"
+        print(f"{row}  {status[:70]}")
+        for note in f.get("notes", []):
+            print(f"{'':<20} {'':<20} {'':>12} {'':>8}  note: {note}")
+    print("\nLogs: autograded/.grader-logs/<assignment>/<student>.log")
+    print("Next: nbgrader generate_feedback / nbgrader export (see grader/README.md)")
     return 0 if all(f["status"] == "ok" for f in facts) else 1
+
+
+def _register(argv):
+    p = argparse.ArgumentParser(prog="python -m grader register", usage=USAGE)
+    p.add_argument("assignment", nargs="+")
+    p.add_argument("--root", default=".", help="course folder with nbgrader_config.py")
+    args = p.parse_args(argv)
+    from grader.grade import GradingError, register
+
+    try:
+        for a in args.assignment:
+            done = register(args.root, a)
+            print(f"{a}: {'registered' if done else 'already in the gradebook'}")
+    except GradingError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    return 0
 
 
 def _worker(argv):
     p = argparse.ArgumentParser(prog="python -m grader _worker")
-    p.add_argument("assignment")
-    p.add_argument("student")
     p.add_argument("--root", required=True)
-    args, extra = p.parse_known_args(argv)
-    args.extra = [a for a in extra if a != "--"]
-    from grader.grade import worker_main
+    args = p.parse_args(argv)
+    from grader.grade import serve
 
-    return worker_main(args.root, args.assignment, args.student, args.extra)
+    return serve(os.path.abspath(args.root))
 
 
 def main(argv=None):
@@ -102,6 +150,8 @@ def main(argv=None):
         return _autograde(argv[1:])
     if argv[0] == "_worker":
         return _worker(argv[1:])
+    if argv[0] == "register":
+        return _register(argv[1:])
     if argv[0] == "grade":
         argv = argv[1:]
     return _student(argv)

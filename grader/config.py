@@ -18,9 +18,18 @@ from nbgrader.preprocessors import (
     OverwriteKernelspec,
     SaveAutoGrades,
 )
+from traitlets import List
 
 from grader import sandbox
 from grader.execute import RestoreCells, SafeExecute
+
+
+class QuietClearHiddenTests(ClearHiddenTests):
+    """nbgrader's, with the option that HTML export sets for every preprocessor declared, so
+    that each `generate_feedback` does not warn that `display_data_priority` is unknown."""
+
+    display_data_priority = List(config=True)
+
 
 # LMS file naming for `nbgrader zip_collect`: <student_id>_<anything>_<assignment>.ipynb,
 # e.g. "jdoe_attempt-2_ch03_losses.ipynb" or Canvas' "jdoe_1234_5678_ch03_losses.ipynb";
@@ -112,7 +121,7 @@ def configure(c):
     c.SafeExecute.isolation = isolation_setting()
     c.LimitOutput.max_lines = 300
     # feedback shows neither the hidden tests (nbgrader leaves them in by default) ...
-    c.GenerateFeedback.preprocessors = [GetGrades, ClearHiddenTests, CSSHTMLHeaderPreprocessor]
+    c.GenerateFeedback.preprocessors = [GetGrades, QuietClearHiddenTests, CSSHTMLHeaderPreprocessor]
     # ... nor tracebacks through them (SafeExecute keeps only "Error: message" in test cells)
     # the LMS route: safe unpacking, validated ids, no cross-student files, submission times
     # (see grader/collect.py)

@@ -1,33 +1,31 @@
-"""Grading with nbgrader's own applications, run in this process.
+"""The instructor's batch: nbgrader's own applications, run in long-lived worker processes.
 
-`grade_notebook` grades one student's notebook anywhere on disk in a throwaway course
-(the student command); `autograde` grades every submission of an assignment in a real course,
-each in its own worker process (`python -m grader _worker ...`), some in parallel.
-Both run the same nbgrader steps with the same settings (grader.config): generate_assignment
-(source cells and points into a gradebook), then autograde (restore cells, execute, score).
+`autograde` grades every submission of an assignment in a real course with `jobs` workers
+(`python -m grader _worker`), each grading one submission after another with nbgrader's
+AutogradeApp and the settings of grader.config (restore cells, sandboxed execution, verdicts
+outside the kernel); `register` puts an assignment in the gradebook. The student's self-check
+is nncheck's (`python -m nncheck`).
 """
 
-import concurrent.futures
 import contextlib
 import io
 import json
 import os
 import resource
+import select
 import shutil
 import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
+import traceback
+import zlib
 
 import nbformat
-from traitlets.config import Config
 
 from grader import restore, sandbox
-from grader.config import configure
-
-PACKAGE_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-STUDENT = "student"
 
 
 class GradingError(Exception):
@@ -44,8 +42,11 @@ def _cwd(path):
         os.chdir(old)
 
 
-def run_app(app_class, argv, config=None, cwd=None, quiet=True):
-    """Run an nbgrader application in this process; raise GradingError if it fails."""
+def run_app(app_class, argv, config=None, cwd=None, quiet=True, after_init=None):
+    """Run an nbgrader application in this process; raise GradingError if it fails.
+
+    quiet: keep only errors, in the exception's message; else log at INFO to stderr.
+    after_init(app): called between the app's initialize and start (to adjust its config)."""
     log = io.StringIO()
     with _cwd(cwd or os.getcwd()):
         app = app_class(config=config) if config is not None else app_class()
@@ -53,6 +54,8 @@ def run_app(app_class, argv, config=None, cwd=None, quiet=True):
         try:
             with contextlib.redirect_stderr(log) if quiet else contextlib.nullcontext():
                 app.initialize(argv)
+                if after_init is not None:
+                    after_init(app)
                 app.start()
         except SystemExit as error:
             if error.code not in (0, None):
@@ -64,242 +67,197 @@ def run_app(app_class, argv, config=None, cwd=None, quiet=True):
     return log.getvalue()
 
 
-# ------------------------------------------------------------------ which assignment?
-
-
-def _find_solutions(notebook_path):
-    """The course's solutions/: next to this package (a clone), else above the notebook or cwd."""
-    candidates = [os.path.join(PACKAGE_ROOT, "solutions")]
-    for start in (os.path.dirname(os.path.abspath(notebook_path)), os.getcwd()):
-        folder = start
-        while True:
-            candidates.append(os.path.join(folder, "solutions"))
-            parent = os.path.dirname(folder)
-            if parent == folder:
-                break
-            folder = parent
-    return next((c for c in candidates if os.path.isdir(c)), candidates[0])
-
-
-def find_source(notebook, solutions_dir):
-    """(assignment, source notebook path) for a student's notebook: by file name, else grade ids."""
-    name = os.path.splitext(os.path.basename(notebook.get("_path", "")))[0]
-    candidates = sorted(
-        os.path.join(solutions_dir, d, d + ".ipynb")
-        for d in os.listdir(solutions_dir)
-        if os.path.isfile(os.path.join(solutions_dir, d, d + ".ipynb"))
-    )
-    for path in candidates:
-        if os.path.basename(os.path.dirname(path)) == name:
-            return name, path
-    ids = set(restore.grade_ids(notebook))
-    best, best_overlap = None, 0
-    for path in candidates:
-        overlap = len(ids & set(restore.grade_ids(restore.read(path))))
-        if overlap > best_overlap:
-            best, best_overlap = path, overlap
-    if best is None:
-        raise GradingError(
-            f"cannot tell which assignment {name}.ipynb is: no solutions/<a>/<a>.ipynb has "
-            "its name or any of its cells' grade ids"
-        )
-    return os.path.basename(os.path.dirname(best)), best
-
-
-# ------------------------------------------------------------------ reading results
-
-
-def results(db_url, assignment, student):
-    """Per notebook: the list of (grade_id, score, max_score) of autograded parts, in order."""
-    from nbgrader.api import Gradebook
-
-    out = {}
-    with Gradebook(db_url) as gb:
-        submission = gb.find_submission(assignment, student)
-        for nb in submission.notebooks:
-            grades = [
-                (g.name, g.score, g.max_score, g.auto_score is not None)
-                for g in nb.grades
-                if g.cell.cell_type == "code"
-            ]
-            out[nb.name] = grades
-    return out
-
-
-def failures(autograded_path):
-    """{grade_id: "Error: message"} for the test cells of an autograded notebook that failed."""
-    nb = nbformat.read(autograded_path, as_version=4)
-    out = {}
-    for cell in nb.cells:
-        meta = cell.metadata.get("nbgrader", {})
-        if cell.cell_type != "code" or not meta.get("grade") or meta.get("solution"):
-            continue
-        errors = [o for o in cell.get("outputs", []) if o.output_type == "error"]
-        if errors:
-            timeouts = [e for e in errors if e.ename == "CellTimeoutError"]
-            e = (timeouts or errors)[0]
-            message = (e.get("evalue") or "").strip() or "(no message)"
-            out[meta["grade_id"]] = f"{e.ename}: {message}"
-    return out
-
-
-# ------------------------------------------------------------------ the student command
-
-
-def grade_notebook(path, solutions_dir=None, isolation="auto", timeout=None, total_timeout=None):
-    """Grade one notebook; return a dict with the assignment, parts, total and notes."""
-    from nbgrader.apps import AutogradeApp, GenerateAssignmentApp
-
-    solutions_dir = solutions_dir or _find_solutions(path)
-    if not os.path.isdir(solutions_dir):
-        raise GradingError(f"no solutions folder at {solutions_dir} (give one with --solutions)")
-    try:
-        submitted = restore.read(path)
-    except Exception as error:
-        raise GradingError(f"{path} is not a readable notebook: {error}") from None
-    submitted["_path"] = path
-    assignment, source_path = find_source(submitted, solutions_dir)
-    del submitted["_path"]
-    notes = []
-    ok, why = sandbox.isolation_status()
-    if isolation == "off":
-        notes.append("isolation: off (rlimits only)")
-    elif not ok:
-        notes.append(f"isolation: not available, running unisolated (rlimits only): {why}")
-    else:
-        notes.append(f"isolation: {why}")
-
-    with tempfile.TemporaryDirectory(prefix="grader-") as tmp:
-        course = os.path.join(tmp, "course")
-        shutil.copytree(
-            os.path.dirname(source_path),
-            os.path.join(course, "source", assignment),
-            ignore=shutil.ignore_patterns(".ipynb_checkpoints"),
-        )
-        db_url = "sqlite:///" + os.path.join(tmp, "gradebook.db")
-        c = configure(Config())
-        c.CourseDirectory.root = course
-        c.CourseDirectory.source_directory = "source"
-        c.CourseDirectory.release_directory = "release"
-        c.CourseDirectory.db_url = db_url
-        c.CourseDirectory.course_id = "course"
-        c.SafeExecute.isolation = isolation
-        if timeout:
-            c.Execute.timeout = timeout
-        if total_timeout:
-            c.SafeExecute.total_timeout = total_timeout
-        run_app(GenerateAssignmentApp, [assignment], config=c, cwd=tmp)
-        dest = os.path.join(course, "submitted", STUDENT, assignment)
-        os.makedirs(dest)
-        nbformat.write(
-            restore.restore(submitted, restore.read(source_path)),
-            os.path.join(dest, assignment + ".ipynb"),
-        )
-        run_app(AutogradeApp, [assignment, "--student", STUDENT], config=c, cwd=tmp)
-        graded = results(db_url, assignment, STUDENT)[assignment]
-        failed = failures(
-            os.path.join(course, "autograded", STUDENT, assignment, assignment + ".ipynb")
-        )
-    parts = [
-        {"part": gid, "score": score, "max_score": max_score, "error": failed.get(gid)}
-        for gid, score, max_score, auto in graded
-        if auto
-    ]
-    return {
-        "assignment": assignment,
-        "parts": parts,
-        "score": sum(p["score"] for p in parts),
-        "max_score": sum(p["max_score"] for p in parts),
-        "notes": notes,
-    }
-
-
-def format_report(report, path):
-    a = report["assignment"]
-    lines = [f"Grading {path} as assignment {a}", ""]
-    width = max([len(p["part"]) for p in report["parts"]] + [4])
-    for p in report["parts"]:
-        status = "passed" if p["error"] is None and p["score"] == p["max_score"] else "FAILED"
-        lines.append(f"  {p['part']:<{width}}  {p['score']:g} / {p['max_score']:g}  {status}")
-        if p["error"]:
-            lines.append(f"  {'':<{width}}    {p['error']}")
-    lines += ["", f"Total: {report['score']:g} / {report['max_score']:g}", ""]
-    lines += report["notes"]
-    lines += [
-        "",
-        "Binder sessions are temporary: download your notebook now (File > Download) and",
-        f"submit it under the file name {a}.ipynb, the name the collection expects.",
-    ]
-    return "\n".join(lines)
-
-
 # ------------------------------------------------------------------ the instructor's batch
+#
+# The parent (`autograde`) keeps `jobs` long-lived worker processes (`python -m grader _worker`).
+# Each worker imports nbgrader once and then grades one submission after another, each with
+# nbgrader's AutogradeApp and its own fresh sandboxed kernel (grader.execute.SafeExecute). A
+# worker that dies or hangs is killed and replaced; its student is then recorded in the
+# gradebook with every cell marked "not run" and the reason, for manual grading.
 
-
-def _ensure_assignment(root, assignment):
-    from nbgrader.api import Gradebook, MissingEntry
-    from nbgrader.apps import GenerateAssignmentApp
-
-    from grader.config import configure as _  # noqa: F401 - settings come from the course config
-
-    db_url = _course_db_url(root)
-    with Gradebook(db_url) as gb:
-        try:
-            gb.find_assignment(assignment)
-            return
-        except MissingEntry:
-            pass
-    with tempfile.TemporaryDirectory() as tmp:
-        run_app(
-            GenerateAssignmentApp,
-            [assignment, f"--CourseDirectory.release_directory={tmp}"],
-            cwd=root,
-        )
+NOT_RUN_NOTE = "needs manual grading"
 
 
 def _reference(root, assignment):
     """Run the source notebooks once (every check's expected value), cached for the workers."""
-    from nncheck.reference import ReferenceError, load_or_build
+    from nncheck.reference import load_or_build
 
-    folder = os.path.join(root, _source_directory(root), assignment)
+    folder = os.path.join(root, _course(root).source_directory, assignment)
     for name in sorted(os.listdir(folder)):
         if name.endswith(".ipynb"):
             try:
                 load_or_build(os.path.join(folder, name))
-            except ReferenceError as error:
-                raise GradingError(f"the reference run of the solutions failed: {error}") from None
+            except Exception as error:  # noqa: BLE001 - ReferenceError, a test cell nncheck refuses
+                raise GradingError(
+                    f"the reference run of {name} failed: {type(error).__name__}: {error}"
+                ) from None
 
 
-def _course_db_url(root):
+def _course(root):
+    """The course's settings (db_url, course_id, folders) from its nbgrader_config.py."""
     from nbgrader.coursedir import CourseDirectory
     from traitlets.config.loader import PyFileConfigLoader
 
     c = PyFileConfigLoader("nbgrader_config.py", path=root).load_config()
-    return CourseDirectory(config=c).db_url
+    return CourseDirectory(config=c)
 
 
-def grade_submission(root, assignment, student, extra_argv=()):
-    """The worker: grade one student's submission of an assignment into the course gradebook."""
+def safe_url(db_url):
+    """The database URL without its password, for messages."""
+    from sqlalchemy.engine import make_url
+
+    try:
+        return make_url(db_url).render_as_string(hide_password=True)
+    except Exception:  # noqa: BLE001 - not a URL at all
+        return "(unparsable database URL)"
+
+
+def gradebook(root):
+    """nbgrader's Gradebook of the course; GradingError (without the password) if it won't open."""
+    from nbgrader.api import Gradebook
+
+    course = _course(root)
+    try:
+        return Gradebook(course.db_url, course.course_id)
+    except Exception as error:  # noqa: BLE001 - a missing driver, a refused connection, ...
+        hint = ""
+        if isinstance(error, ModuleNotFoundError) and "psycopg" in str(error):
+            hint = (
+                " (install the driver: pip install 'psycopg[binary]' for postgresql://, or "
+                "psycopg2-binary and spell the URL postgresql+psycopg2://; see docs/instructors.md)"
+            )
+        raise GradingError(
+            f"cannot open the gradebook {safe_url(course.db_url)}: "
+            f"{type(error).__name__}: {str(error).splitlines()[0] if str(error) else ''}{hint}"
+        ) from None
+
+
+def _registered(root, assignment):
+    from nbgrader.api import MissingEntry
+
+    with gradebook(root) as gb:
+        try:
+            return len(gb.find_assignment(assignment).notebooks) > 0
+        except MissingEntry:
+            return False
+
+
+def register(root, assignment):
+    """Put an assignment's graded cells and points in the gradebook, unless they are there.
+
+    nbgrader's `generate_assignment --force` deletes the release folder before it writes the new
+    one, so when it fails (a wrong database URL, a missing driver) `exercises/<a>` is gone. Here
+    it writes into a temporary folder: `exercises/` is never touched. Returns True if it
+    registered the assignment, False if it was registered already (by another grader too).
+    """
+    from nbgrader.apps import GenerateAssignmentApp
+
+    root = os.path.abspath(root)
+    if _registered(root, assignment):
+        return False
+    with tempfile.TemporaryDirectory(prefix="grader-register-") as tmp:
+        try:
+            run_app(
+                GenerateAssignmentApp,
+                [assignment, "--force", f"--CourseDirectory.release_directory={tmp}"],
+                cwd=root,
+            )
+        except GradingError:
+            if _registered(root, assignment):  # another grader registered it meanwhile
+                return False
+            raise
+    return True
+
+
+def _not_run_preprocessor(reason):
+    """An nbgrader preprocessor that runs nothing: every code cell fails with `reason`."""
+    from nbgrader.preprocessors import NbGraderPreprocessor
+
+    class NotRun(NbGraderPreprocessor):
+        def preprocess_cell(self, cell, resources, index):
+            if cell.cell_type == "code" and cell.source.strip():
+                evalue = f"not run: {reason} ({NOT_RUN_NOTE})"
+                cell.outputs = [
+                    nbformat.v4.new_output(
+                        "error",
+                        ename="NotGraded",
+                        evalue=evalue,
+                        traceback=[f"NotGraded: {evalue}"],
+                    )
+                ]
+            return cell, resources
+
+    return NotRun
+
+
+def _without_execution(reason):
+    """A hook for run_app: replace the executing preprocessor of autograde by NotRun."""
+    from nbgrader.preprocessors import Execute
+
+    def hook(app):
+        pps = app.config.Autograde.autograde_preprocessors
+        not_run = _not_run_preprocessor(reason)
+        app.config.Autograde.autograde_preprocessors = [
+            not_run if isinstance(p, type) and issubclass(p, Execute) else p for p in pps
+        ]
+
+    return hook
+
+
+def _note_cell(text):
+    return nbformat.v4.new_markdown_cell(f"**Note from the grader:** {text}")
+
+
+def grade_submission(root, assignment, student, extra_argv=(), not_run=None):
+    """Grade one student's submission into the course gradebook; return notes for the summary.
+
+    The submission is copied to a staging folder and rebuilt around the source there (the
+    student's folder is never modified). A previous `autograded/` result is kept if this
+    grading fails. With `not_run` (a reason), nothing is executed: every cell is marked not run.
+    """
     from nbgrader.apps import AutogradeApp
 
+    course = _course(root)
     src = os.path.join(root, "submitted", student, assignment)
-    source_dir = os.path.join(root, _source_directory(root), assignment)
+    source_dir = os.path.join(root, course.source_directory, assignment)
+    dest = os.path.join(root, course.autograded_directory, student, assignment)
+    notes = []
+    try:  # symlinks (to solutions/, out of the folder) and devices: refused before any read
+        sandbox.check_submission_files(src)
+    except sandbox.SubmissionError as error:
+        raise GradingError(str(error)) from None
     with tempfile.TemporaryDirectory(prefix="grader-staging-") as staging:
-        dest = os.path.join(staging, student, assignment)
-        shutil.copytree(src, dest, ignore=shutil.ignore_patterns(".ipynb_checkpoints"))
+        staged = os.path.join(staging, student, assignment)
+        shutil.copytree(
+            src, staged, symlinks=True, ignore=shutil.ignore_patterns(".ipynb_checkpoints")
+        )
         sources = sorted(f for f in os.listdir(source_dir) if f.endswith(".ipynb"))
-        submitted = sorted(f for f in os.listdir(dest) if f.endswith(".ipynb"))
+        submitted = sorted(f for f in os.listdir(staged) if f.endswith(".ipynb"))
         if len(sources) == 1 and sources[0] not in submitted and len(submitted) == 1:
-            os.rename(os.path.join(dest, submitted[0]), os.path.join(dest, sources[0]))
+            notes.append(f"{submitted[0]} graded as {sources[0]}")
+            os.rename(os.path.join(staged, submitted[0]), os.path.join(staged, sources[0]))
         for name in sources:
-            path = os.path.join(dest, name)
+            path = os.path.join(staged, name)
             if not os.path.exists(path):
+                notes.append(f"no {name} in the submission")
                 continue
+            note = None
             try:
                 nb = restore.read(path)
-            except Exception:  # noqa: BLE001 - an unreadable file grades as an empty notebook
+            except Exception as error:  # noqa: BLE001 - not JSON, not a notebook, ...
+                why = str(error).strip().splitlines()[0][:200] if str(error).strip() else ""
+                note = (
+                    f"the submitted file {name} is not a readable notebook "
+                    f"({type(error).__name__}: {why}); it was graded as an empty notebook"
+                )
+                notes.append(note)
                 nb = nbformat.v4.new_notebook()
+            if not_run:
+                nb.cells.insert(0, _note_cell(f"not graded automatically: {not_run}."))
+            if note:
+                nb.cells.insert(0, _note_cell(note + "."))
             source = restore.read(os.path.join(source_dir, name))
+            os.unlink(path)  # a new file: never written through whatever was there
             nbformat.write(restore.restore(nb, source), path)
         argv = [
             assignment,
@@ -309,109 +267,419 @@ def grade_submission(root, assignment, student, extra_argv=()):
             f"--CourseDirectory.submitted_directory={staging}",
             *extra_argv,
         ]
-        return run_app(AutogradeApp, argv, cwd=root)
+        hook = _without_execution(not_run) if not_run else None
+        with _keep_previous(dest):
+            run_app(AutogradeApp, argv, cwd=root, quiet=False, after_init=hook)
+    return notes
 
 
-def _source_directory(root):
-    from nbgrader.coursedir import CourseDirectory
-    from traitlets.config.loader import PyFileConfigLoader
+@contextlib.contextmanager
+def _keep_previous(dest):
+    """Move an earlier result at `dest` aside; put it back if the block fails, else drop it.
 
-    c = PyFileConfigLoader("nbgrader_config.py", path=root).load_config()
-    return CourseDirectory(config=c).source_directory
-
-
-def worker_main(root, assignment, student, extra_argv):
-    """Entry point of `python -m grader _worker`: grade, then print a JSON line of facts."""
-    start = time.monotonic()
-    status = "ok"
+    A leftover from a grader that was killed half-way is put back first."""
+    parent, name = os.path.dirname(dest), os.path.basename(dest)
+    os.makedirs(parent, exist_ok=True)
+    leftovers = sorted(f for f in os.listdir(parent) if f.startswith(f".{name}.previous-"))
+    for leftover in leftovers:
+        kept = os.path.join(parent, leftover)
+        if not os.path.exists(dest):
+            os.rename(kept, dest)
+        else:
+            shutil.rmtree(kept, ignore_errors=True)
+    backup = None
+    if os.path.exists(dest):
+        backup = tempfile.mkdtemp(prefix=f".{name}.previous-", dir=parent)
+        os.rmdir(backup)
+        os.rename(dest, backup)
     try:
-        grade_submission(root, assignment, student, extra_argv)
-    except GradingError as error:
-        status = f"failed: {str(error)[-2000:]}"
-    facts = {
-        "student": student,
+        yield
+    except BaseException:
+        if backup:
+            shutil.rmtree(dest, ignore_errors=True)
+            os.rename(backup, dest)
+        raise
+    if backup:
+        shutil.rmtree(backup, ignore_errors=True)
+
+
+def _log_tail(path, lines=12):
+    try:
+        with open(path, errors="replace") as f:
+            text = f.read()[-20000:]
+    except OSError:
+        return ""
+    return "\n".join(text.strip().splitlines()[-lines:])
+
+
+def run_job(root, job):
+    """Grade one job (a dict: assignment, student, log, extra, not_run) in this worker."""
+    start = time.monotonic()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    saved = os.dup(2)
+    log = os.open(job["log"], os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    os.dup2(log, 1)  # the grading log (nbgrader's INFO messages) goes to the student's log
+    os.dup2(log, 2)
+    os.close(log)
+    status, notes = "ok", []
+    try:
+        notes = grade_submission(
+            root, job["assignment"], job["student"], job.get("extra", ()), job.get("not_run")
+        )
+        if job.get("not_run"):
+            status = f"{NOT_RUN_NOTE}: {job['not_run']}"
+    except Exception as error:  # noqa: BLE001 - reported in the summary, the worker goes on
+        message = str(error).strip().splitlines()[0] if str(error).strip() else ""
+        status = f"failed: {type(error).__name__}: {message}\n{_log_tail(job['log'])}"
+        print(traceback.format_exc(), file=sys.stderr)
+    finally:
+        print(f"[grader] {job['student']}: {status.splitlines()[0]}", file=sys.stderr)
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os.dup2(saved, 1)
+        os.dup2(saved, 2)
+        os.close(saved)
+    return {
+        "student": job["student"],
+        "assignment": job["assignment"],
         "status": status,
-        "seconds": round(time.monotonic() - start, 2),
+        "notes": notes,
+        "worker_seconds": round(time.monotonic() - start, 2),
         "worker_max_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024,
     }
-    print(json.dumps(facts), flush=True)
-    return 0 if status == "ok" else 1
 
 
-WORKER_ADDRESS_SPACE = 6 * 1024**3  # bytes, for the grading worker itself (not its kernel)
+def share_database_engines():
+    """Make nbgrader's Gradebooks in this process share one SQLAlchemy engine per URL.
+
+    nbgrader opens a new Gradebook (a new engine) for every step of every submission, and each
+    new engine compiles every SQL statement again: in a long-lived worker that is most of the
+    gradebook's time. An engine is meant to be shared; a Gradebook's close() only empties its
+    connection pool, which the next one refills."""
+    import nbgrader.api
+
+    engines = {}
+    create = nbgrader.api.create_engine
+
+    def create_engine(url, **kwargs):
+        key = (str(url), tuple(sorted(kwargs.items())))
+        if key not in engines:
+            engines[key] = create(url, **kwargs)
+        return engines[key]
+
+    nbgrader.api.create_engine = create_engine
+
+
+def no_idle_wait_for_ready():
+    """In this process, a new kernel is ready as soon as it answers, not 0.2 s later.
+
+    jupyter_client's `wait_for_ready` ends by waiting until no IOPub message has come for
+    0.2 s, once per kernel, so per submission; nbclient ignores IOPub messages that belong to
+    no cell anyway. This version is jupyter_client's (8.x) with that last wait cut to draining
+    what has arrived. Nothing else changes: the kernel, its sandbox and the cells are the same.
+    """
+    from queue import Empty
+
+    from jupyter_client.asynchronous.client import AsyncKernelClient
+    from jupyter_core.utils import ensure_async
+
+    async def wait_for_ready(self, timeout=None):
+        deadline = time.time() + (float("inf") if timeout is None else timeout)
+        while True:
+            self.kernel_info()
+            try:
+                msg = await ensure_async(self.shell_channel.get_msg(timeout=1))
+            except Empty:
+                pass
+            else:
+                if msg["msg_type"] == "kernel_info_reply":
+                    try:  # IOPub is connected once a message comes through it
+                        await ensure_async(self.iopub_channel.get_msg(timeout=0.2))
+                    except Empty:
+                        pass
+                    else:
+                        self._handle_kernel_info_reply(msg)
+                        break
+            if not await self._async_is_alive():
+                raise RuntimeError("Kernel died before replying to kernel_info")
+            if time.time() > deadline:
+                raise RuntimeError(f"Kernel didn't respond in {timeout} seconds")
+        while True:  # drain IOPub without waiting for more
+            try:
+                await ensure_async(self.iopub_channel.get_msg(timeout=0))
+            except Empty:
+                break
+
+    AsyncKernelClient.wait_for_ready = wait_for_ready
+
+
+def serve(root):
+    """`python -m grader _worker --root DIR`: grade the jobs read from stdin, one JSON line
+    each, and answer each with one JSON line on stdout. Ends when stdin closes."""
+    from nbgrader.apps import AutogradeApp  # noqa: F401 - the imports, paid once, before "ready"
+
+    import grader.config  # noqa: F401
+
+    share_database_engines()
+    no_idle_wait_for_ready()
+    answers = os.fdopen(os.dup(1), "w")
+    os.dup2(2, 1)  # whatever else prints must not mix with the answers
+    answers.write(json.dumps({"ready": True}) + "\n")
+    answers.flush()
+    for line in sys.stdin:
+        if line.strip():
+            answers.write(json.dumps(run_job(root, json.loads(line))) + "\n")
+            answers.flush()
+    return 0
+
+
+WORKER_ADDRESS_SPACE = 6 * 1024**3  # bytes, for a grading worker itself (not its kernels)
+JOBS_PER_WORKER = 100  # a worker is replaced after this many submissions
+WORKER_START_LIMIT = 300  # seconds a new worker may take to import everything
 
 
 def _limit_worker():
     resource.setrlimit(resource.RLIMIT_AS, (WORKER_ADDRESS_SPACE, WORKER_ADDRESS_SPACE))
 
 
-def autograde(root, assignments, jobs=2, students=None, extra_argv=(), wall_limit=900, log=print):
-    """Grade every submitted/<student>/<assignment>/ in its own worker; return per-student facts.
+def _signal_name(code):
+    try:
+        return signal.Signals(-code).name
+    except ValueError:
+        return f"signal {-code}"
 
-    `assignments` is one name or a list; all their submissions share one pool of `jobs` workers.
+
+class Worker:
+    """One long-lived `python -m grader _worker` process, started when first needed."""
+
+    def __init__(self, root, env, log_path):
+        self.root, self.env, self.log_path = root, env, log_path
+        self.proc = None
+        self.starting = False
+        self.done = 0
+        self.why = ""
+
+    def spawn(self):
+        """Start the process; it reports when ready (see start)."""
+        with open(self.log_path, "a") as log:
+            self.proc = subprocess.Popen(
+                [sys.executable, "-m", "grader", "_worker", "--root", self.root],
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                stderr=log,
+                env=self.env,
+                start_new_session=True,
+                preexec_fn=_limit_worker,  # noqa: PLW1509
+            )
+        self.done = 0
+        self.buffer = b""
+        self.starting = True
+
+    def start(self):
+        """Spawn the process unless it was, and wait until it has imported everything."""
+        if self.proc is None:
+            self.spawn()
+        self.starting = False
+        return self._answer(WORKER_START_LIMIT, "starting")
+
+    def kill(self):
+        if self.proc is not None:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(self.proc.pid, signal.SIGKILL)
+            self.proc.wait()
+            self.proc.stdin.close()
+            self.proc.stdout.close()
+            self.proc = None
+        self.starting = False
+
+    def stop(self):
+        if self.proc is not None:
+            with contextlib.suppress(OSError):
+                self.proc.stdin.close()
+            try:
+                self.proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                pass
+            self.kill()
+
+    def ask(self, job, timeout):
+        """The worker's answer to `job`, or None if it died or ran past `timeout` (see .why)."""
+        if self.proc is not None and self.done >= JOBS_PER_WORKER:
+            self.stop()
+        if self.proc is not None and not self.starting and self.proc.poll() is not None:
+            self.kill()  # it ended since its last answer
+        if self.proc is None or self.starting:
+            if self.start() is None:
+                return None
+        self.done += 1
+        try:
+            self.proc.stdin.write((json.dumps(job) + "\n").encode())
+            self.proc.stdin.flush()
+        except OSError:
+            pass  # it died: reading tells how
+        return self._answer(timeout, "grading this")
+
+    def _answer(self, timeout, doing):
+        """The worker's next JSON line, or None if it dies or is silent for `timeout` s."""
+        deadline = time.monotonic() + timeout
+        fd = self.proc.stdout.fileno()
+        while b"\n" not in self.buffer:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                self.kill()
+                self.why = (
+                    f"the grading ran past the batch's limit of {timeout} s and was stopped"
+                    if doing == "grading this"
+                    else f"the grading process did not start within {timeout} s"
+                )
+                return None
+            ready, _, _ = select.select([fd], [], [], left)
+            if ready:
+                chunk = os.read(fd, 65536)
+                if not chunk:
+                    code = self.proc.wait()
+                    how = _signal_name(code) if code < 0 else f"exit status {code}"
+                    self.kill()
+                    self.why = f"the grading process was killed ({how}) while {doing}"
+                    return None
+                self.buffer += chunk
+        line, self.buffer = self.buffer.split(b"\n", 1)
+        try:
+            return json.loads(line)
+        except ValueError:
+            self.kill()
+            self.why = f"the grading process gave an answer that is not JSON while {doing}"
+            return None
+
+
+def shard_of(student, shards):
+    """Which of `shards` shards (1..shards) a student belongs to: fixed by the id alone."""
+    return zlib.crc32(student.encode()) % shards + 1
+
+
+def autograde(
+    root,
+    assignments,
+    jobs=2,
+    students=None,
+    shard=None,
+    extra_argv=(),
+    wall_limit=900,
+    log=print,
+):
+    """Grade every submitted/<student>/<assignment>/ with `jobs` long-lived workers.
+
+    `assignments` is one name or a list; `students` limits the batch to these ids; `shard`
+    (k, n) to the students of shard k of n (see shard_of), so that n graders can share one
+    gradebook. Returns one dict of facts per submission, in order.
     """
     root = os.path.abspath(root)
     if isinstance(assignments, str):
         assignments = [assignments]
     submitted = os.path.join(root, "submitted")
     everyone = sorted(os.listdir(submitted)) if os.path.isdir(submitted) else []
+    unknown = sorted(set(students or ()) - set(everyone))
+    if unknown:
+        raise GradingError(f"no folder submitted/<student> for: {', '.join(unknown)}")
     todo = [
         (a, s)
         for a in assignments
         for s in everyone
-        if os.path.isdir(os.path.join(submitted, s, a)) and (not students or s in students)
+        if os.path.isdir(os.path.join(submitted, s, a))
+        and (not students or s in students)
+        and (not shard or shard_of(s, shard[1]) == shard[0])
     ]
     if not todo:
-        raise GradingError(f"no submissions in {submitted}/<student>/{'|'.join(assignments)}/")
-    for a in sorted({a for a, _ in todo}):
-        _ensure_assignment(root, a)
-        _reference(root, a)
+        where = f" in shard {shard[0]}/{shard[1]}" if shard else ""
+        raise GradingError(
+            f"no submissions{where} in {submitted}/<student>/{'|'.join(assignments)}/"
+        )
 
-    def one(job):
-        assignment, student = job
-        logs = os.path.join(root, "autograded", ".grader-logs", assignment)  # ignored by git
-        os.makedirs(logs, exist_ok=True)
-        cmd = [sys.executable, "-m", "grader", "_worker", assignment, student, "--root", root]
-        env = dict(os.environ, OPENBLAS_NUM_THREADS="1", PYTHONUNBUFFERED="1")
-        if sandbox.isolation_status()[0]:
-            env["GRADER_ISOLATION_CHECKED"] = "1"
-        with open(os.path.join(logs, student + ".log"), "w") as err:
-            proc = subprocess.Popen(
-                [*cmd, "--", *extra_argv],
-                stdout=subprocess.PIPE,
-                stderr=err,
-                text=True,
-                env=env,
-                start_new_session=True,
-                preexec_fn=_limit_worker,  # noqa: PLW1509
-            )
-            try:
-                out, _ = proc.communicate(timeout=wall_limit)
-            except subprocess.TimeoutExpired:
-                os.killpg(proc.pid, signal.SIGKILL)
-                proc.communicate()
-                out = json.dumps({"status": f"failed: over {wall_limit} s, killed"})
+    logs = os.path.join(root, "autograded", ".grader-logs")  # ignored by git
+    os.makedirs(logs, exist_ok=True)
+    env = dict(os.environ, OPENBLAS_NUM_THREADS="1", PYTHONUNBUFFERED="1")
+    # nbformat validates notebooks with the compiled validator (same schema), not jsonschema's
+    env.setdefault("NBFORMAT_VALIDATOR", "fastjsonschema")
+    if sandbox.isolation_status()[0]:
+        env["GRADER_ISOLATION_CHECKED"] = "1"
+    # the workers import nbgrader while the assignments are registered and their references run
+    workers = [
+        Worker(root, env, os.path.join(logs, f"worker-{k}.log"))
+        for k in range(max(1, min(jobs, len(todo))))
+    ]
+    for worker in workers:
+        worker.spawn()
+    try:
+        for a in sorted({a for a, _ in todo}):
+            if register(root, a):
+                log(f"{a}: registered in the gradebook")
+            _reference(root, a)
+    except BaseException:
+        for worker in workers:
+            worker.kill()
+        raise
+    queue = list(enumerate(todo))
+    lock = threading.Lock()
+    facts = [None] * len(todo)
+
+    def grade(worker, job):
+        answer = worker.ask(job, wall_limit)
+        if answer is None:  # killed or hung: record it, every cell "not run", with the reason
+            why = worker.why
+            answer = worker.ask({**job, "not_run": why}, wall_limit)
+            if answer is None:
+                answer = {"status": f"failed: {why}; then: {worker.why}", "notes": []}
+        return answer
+
+    def run(worker):
         try:
-            facts = json.loads(out.strip().splitlines()[-1])
-        except (ValueError, IndexError):
-            facts = {"status": f"failed: worker exit status {proc.returncode}"}
-        facts.update(student=student, assignment=assignment)
-        log(f"{assignment} {student}: {facts['status'][:200]} ({facts.get('seconds', '?')} s)")
-        return facts
+            while True:
+                with lock:
+                    if not queue:
+                        return
+                    i, (assignment, student) = queue.pop(0)
+                os.makedirs(os.path.join(logs, assignment), exist_ok=True)
+                job = {
+                    "assignment": assignment,
+                    "student": student,
+                    "extra": list(extra_argv),
+                    "log": os.path.join(logs, assignment, student + ".log"),
+                }
+                start = time.monotonic()
+                try:
+                    answer = grade(worker, job)
+                except Exception as error:  # noqa: BLE001 - the batch goes on, the row says why
+                    worker.kill()
+                    answer = {"status": f"failed: {type(error).__name__}: {error}", "notes": []}
+                answer.update(student=student, assignment=assignment, seconds=_seconds(start))
+                facts[i] = answer
+                notes = "".join(f"; {n}" for n in answer.get("notes", []))
+                status = answer["status"].splitlines()[0]
+                log(f"{assignment} {student}: {status[:200]}{notes} ({answer['seconds']} s)")
+        finally:
+            worker.stop()
 
-    with concurrent.futures.ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
-        facts = list(pool.map(one, todo))
+    threads = [threading.Thread(target=run, args=(worker,)) for worker in workers]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
     scores = _scores(root, todo)
     for f in facts:
         f.update(scores.get((f["assignment"], f["student"]), {}))
     return facts
 
 
+def _seconds(start):
+    return round(time.monotonic() - start, 2)
+
+
 def _scores(root, todo):
-    from nbgrader.api import Gradebook, MissingEntry
+    from nbgrader.api import MissingEntry
 
     out = {}
-    with Gradebook(_course_db_url(root)) as gb:
+    with gradebook(root) as gb:
         for a, s in todo:
             try:
                 sub = gb.find_submission(a, s)
