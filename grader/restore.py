@@ -114,10 +114,6 @@ def restore(submitted, source):
     return nb
 
 
-def grade_ids(nb):
-    return [gid for gid in (_grade_id(c) for c in nb.cells) if gid]
-
-
 def read(path):
     """Read a notebook (any nbformat 4 version), upgraded to the current minor version."""
     return nbformat.read(path, as_version=4)

@@ -128,20 +128,6 @@ def class_markers(ax, X, y, *, labels=None, colors=None, **kwargs):
         )
 
 
-def figure_png(fig, dpi=72, colors=128):
-    """A matplotlib figure as PNG bytes, palette-quantized to keep frames small; closes it."""
-    from PIL import Image
-
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=dpi)
-    plt.close(fig)
-    buf.seek(0)
-    img = Image.open(buf).convert("RGB").quantize(colors=colors, method=Image.Quantize.MEDIANCUT)
-    out = io.BytesIO()
-    img.save(out, format="PNG", optimize=True)
-    return out.getvalue()
-
-
 def figure_frame(fig, *, dpi=FRAME_DPI, scale=FRAME_SCALE, quality=FRAME_QUALITY):
     """A figure as a sharp, small image; closes it.
 
@@ -164,12 +150,14 @@ def figure_frame(fig, *, dpi=FRAME_DPI, scale=FRAME_SCALE, quality=FRAME_QUALITY
 def _split(result):
     """(what to show, text alternative or None) from what a draw function returned."""
     if isinstance(result, tuple):
-        if len(result) != 2 or not isinstance(result[1], str):
+        if len(result) != 2:
             raise ValueError(
                 "draw must return a Figure, an HTML string, or a tuple (figure_or_html, "
                 f"text alternative as a str); got a tuple of {len(result)} items"
-                if len(result) != 2
-                else "draw returned a tuple whose second item is not a str: expected "
+            )
+        if not isinstance(result[1], str):
+            raise ValueError(
+                "draw returned a tuple whose second item is not a str: expected "
                 f"(figure_or_html, text alternative), got {type(result[1]).__name__}"
             )
         return result

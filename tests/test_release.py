@@ -364,32 +364,29 @@ def assert_full_marks(out):
     assert not leaks, f"the self-check printed hidden test code: {leaks}"
 
 
-def test_a_solved_exercise_scores_full_marks(solved_course, student_python):
-    """The README's terminal command, from the release folder, with the environment active."""
+def self_check(folder, python):
+    """The README's terminal command, run in `folder` with the environment active: its output."""
     done = subprocess.run(
         ["python", "-m", "nncheck", f"exercises/{SOLVED}/{SOLVED}.ipynb"],
-        cwd=solved_course,
-        env=student_env(student_python),
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
-    assert done.returncode == 0, done.stdout + done.stderr
-    assert_full_marks(done.stdout + done.stderr)
-
-
-def test_an_unsolved_exercise_does_not(release, student_python):
-    """The same command on the notebook as handed out: the check is not a rubber stamp."""
-    done = subprocess.run(
-        ["python", "-m", "nncheck", f"exercises/{SOLVED}/{SOLVED}.ipynb"],
-        cwd=release,
-        env=student_env(student_python),
+        cwd=folder,
+        env=student_env(python),
         capture_output=True,
         text=True,
         timeout=600,
     )
     out = done.stdout + done.stderr
     assert done.returncode == 0, out
+    return out
+
+
+def test_a_solved_exercise_scores_full_marks(solved_course, student_python):
+    """The README's terminal command, from the release folder, with the environment active."""
+    assert_full_marks(self_check(solved_course, student_python))
+
+
+def test_an_unsolved_exercise_does_not(release, student_python):
+    """The same command on the notebook as handed out: the check is not a rubber stamp."""
+    out = self_check(release, student_python)
     totals = re.findall(r"(\d+(?:\.\d+)?) / (\d+(?:\.\d+)?)", out)
     assert totals and float(totals[-1][0]) == 0 < float(totals[-1][1]), out
 
